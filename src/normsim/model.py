@@ -1,0 +1,218 @@
+"""The Mesa model: ten member states on a weighted network, events, summits, reporters.
+
+The model's ``__init__`` is its parameter contract: a scenario name or file plus flat,
+optional levers, so SolaraViz's Reset (``type(model)(**params)``) and batch runners can call
+it. Scenario objects enter through :meth:`AseanModel.from_scenario`. Each step runs the one
+update rule of :mod:`normsim.dynamics` on a single replicate and shows it on the agents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+from mesa.discrete_space import Network
+
+from normsim.agents import MemberState
+from normsim.dynamics import Params, Trajectory, advance, initial_state
+from normsim.norms import NORM_KEYS, RegionalStage, StateStage
+from normsim.scenario import Scenario, build_params, load_scenario
+
+DEFAULT_SCENARIO = "asean-2024"
+
+
+# Reporters are named module-level functions, never lambdas, so models pickle.
+def adopter_share(model: AseanModel) -> float:
+    """Share of states holding the norm (adopters and internalized)."""
+    return float(model.state.adopter_share()[0])
+
+
+def regional_stage(model: AseanModel) -> str:
+    """The region's life-cycle stage."""
+    return RegionalStage(int(model.state.regional[0])).name.lower()
+
+
+def mean_support(model: AseanModel) -> float:
+    """Mean support for the proposed norm."""
+    return float(model.state.support[0].mean())
+
+
+def institutional_adoption(model: AseanModel) -> bool:
+    """Whether ASEAN has adopted the force by consensus."""
+    return bool(model.state.institution[0])
+
+
+def _stage_count(stage: StateStage):
+    def count(model: AseanModel) -> int:
+        return int((model.state.stage[0] == stage).sum())
+
+    count.__name__ = f"n_{stage.name.lower()}"
+    return count
+
+
+def _mean_norm(j: int):
+    def mean(model: AseanModel) -> float:
+        return float(model.state.norms[0, :, j].mean())
+
+    mean.__name__ = f"norm_{NORM_KEYS[j]}"
+    return mean
+
+
+MODEL_REPORTERS: dict[str, Any] = {
+    "adopter_share": adopter_share,
+    "mean_support": mean_support,
+    "regional_stage": regional_stage,
+    "institutional_adoption": institutional_adoption,
+    **{f"n_{s.name.lower()}": _stage_count(s) for s in StateStage},
+    **{f"norm_{k}": _mean_norm(j) for j, k in enumerate(NORM_KEYS)},
+}
+AGENT_REPORTERS = {"state": "code", "support": "support", "stage": "stage_name"}
+
+
+class AseanModel(mesa.Model):
+    """The ASEAN peacekeeping-force norm as a Mesa model (one replicate).
+
+    Args:
+        scenario: a scenario name in ``scenarios/``, a path to a YAML file, or a
+            :class:`~normsim.scenario.Scenario`.
+        framing: ``standard`` or ``localized`` (norm localization, Acharya 2004).
+        entrepreneur_intensity: yearly persuasion effort of every entrepreneur.
+        strategy: whom the entrepreneurs lobby (``all``, ``receptive``, ``central``,
+            ``hardliners``, ``coalition``).
+        tipping_share: share of adopters at which the region tips into cascade
+            (Finnemore & Sikkink 1998: one-third).
+        co_entrepreneur: ISO-3 code of a state that joins as co-entrepreneur, or "".
+        crisis_year: year of a regional crisis (salience pulse), or None.
+        un_push_year: year of a UN partnership push, or None.
+        steps: number of years to run (default: to the scenario's end year).
+        rng: the run's seed (an int; a numeric string from a text field is accepted).
+    """
+
+    def __init__(
+        self,
+        scenario: str | Path | Scenario = DEFAULT_SCENARIO,
+        *,
+        framing: str | None = None,
+        entrepreneur_intensity: float | None = None,
+        strategy: str | None = None,
+        tipping_share: float | None = None,
+        co_entrepreneur: str = "",
+        crisis_year: int | None = None,
+        un_push_year: int | None = None,
+        steps: int | None = None,
+        rng: int | str | None = None,
+    ):
+        if isinstance(rng, str):  # SolaraViz text fields send strings
+            rng = int(rng.strip()) if rng.strip() else None
+        super().__init__(rng=rng)
+        base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.norm_scenario = base.with_overrides(_lever_overrides(
+            base, framing, entrepreneur_intensity, strategy, tipping_share, co_entrepreneur,
+            crisis_year, un_push_year,
+        ))
+        self.params: Params = build_params(self.norm_scenario, steps)
+        # The replicate's generator: the same seed gives the same draws as the batch engine.
+        self.state = initial_state(self.params, [np.random.default_rng(rng)])
+        self.trajectory = Trajectory(self.params.codes, self.params.start_year)
+        self.trajectory.record(self.state)
+        self.events: list[dict[str, Any]] = []
+
+        graph = nx.Graph()
+        graph.add_nodes_from(range(self.params.n_states))
+        n = self.params.n_states
+        graph.add_weighted_edges_from(
+            (i, j, float(self.params.ties[i, j])) for i in range(n) for j in range(i + 1, n)
+        )
+        self.grid = Network(graph, random=self.random, layout=None)
+        states = self.norm_scenario.data["states"]
+        for i, code in enumerate(self.params.codes):
+            MemberState(self, self.grid[i], code, states[code]["name"] or code, i)
+        self.datacollector = mesa.DataCollector(MODEL_REPORTERS, AGENT_REPORTERS)
+        self.datacollector.collect(self)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, rng: int | None = None,
+                      steps: int | None = None) -> AseanModel:
+        """Build a model from a loaded scenario, with its own levers."""
+        return cls(scenario, steps=steps, rng=rng)
+
+    @property
+    def year(self) -> int:
+        """The calendar year of the current step."""
+        return self.params.year(self.state.step)
+
+    def member(self, code: str) -> MemberState:
+        """The agent of a state, by ISO-3 code."""
+        return next(a for a in self.agents if a.code == code)
+
+    def step(self) -> None:
+        """One year: the shared update rule, then the event log and the reporters."""
+        before_stage = self.state.stage.copy()
+        before_regional = int(self.state.regional[0])
+        advance(self.state, self.params)
+        self.trajectory.record(self.state)
+        self._log(before_stage[0], before_regional)
+        self.datacollector.collect(self)
+        self.running = self.state.step < self.params.steps
+
+    def _log(self, before_stage: np.ndarray, before_regional: int) -> None:
+        step, year = self.state.step, self.year
+        for event in self.params.events.get(step, ()):
+            who = f" by {self.params.codes[event.state]}" if event.state >= 0 else ""
+            self.events.append({"step": step, "year": year, "kind": event.kind,
+                                "text": f"{event.kind.replace('_', ' ')}{who}"})
+        for i, (old, new) in enumerate(zip(before_stage, self.state.stage[0], strict=True)):
+            if old != new:
+                self.events.append({
+                    "step": step, "year": year, "kind": "stage",
+                    "text": f"{self.params.codes[i]}: {StateStage(old).name.lower()} → "
+                            f"{StateStage(new).name.lower()}",
+                })
+        if int(self.state.regional[0]) != before_regional:
+            self.events.append({"step": step, "year": year, "kind": "region",
+                                "text": f"region enters {regional_stage(self)}"})
+        if self.state.tabled[0]:
+            blockers = [self.params.codes[i] for i in np.flatnonzero(self.state.blockers[0])]
+            text = ("summit adopts the force by consensus" if self.state.institution[0]
+                    else f"summit: blocked by {', '.join(blockers)}")
+            self.events.append({"step": step, "year": year, "kind": "summit", "text": text})
+
+
+def _lever_overrides(
+    scenario: Scenario,
+    framing: str | None,
+    intensity: float | None,
+    strategy: str | None,
+    tipping_share: float | None,
+    co_entrepreneur: str,
+    crisis_year: int | None,
+    un_push_year: int | None,
+) -> dict[str, Any]:
+    """Translate the flat levers into dotted-key scenario overrides."""
+    data = scenario.data
+    overrides: dict[str, Any] = {}
+    if framing is not None:
+        overrides["norm.framing"] = framing
+    if tipping_share is not None:
+        overrides["region.tipping_share"] = tipping_share
+    entrepreneurs = dict(data["entrepreneurs"])
+    if co_entrepreneur and co_entrepreneur not in entrepreneurs:
+        lead = next(iter(entrepreneurs.values()), {})
+        entrepreneurs[co_entrepreneur] = {**lead, "from": None, "until": None}
+    for code in entrepreneurs:
+        role = dict(entrepreneurs[code])
+        if intensity is not None:
+            role["intensity"] = intensity
+        if strategy is not None:
+            role["strategy"] = strategy
+        entrepreneurs[code] = role
+    if entrepreneurs != data["entrepreneurs"]:
+        overrides["entrepreneurs"] = entrepreneurs
+    extra = [{"type": kind, "year": year} for kind, year in
+             (("crisis", crisis_year), ("un_push", un_push_year)) if year is not None]
+    if extra:
+        overrides["events"] = [*data["events"], *extra]
+    return overrides

@@ -1,0 +1,279 @@
+"""The tidy result tables, their metadata and the run summary.
+
+One shape is shared by ``normsim run``, sweeps and notebooks (STYLE habit 10):
+
+- ``runs``: one row per run, its outcomes;
+- ``steps``: one row per run and step, regional series;
+- ``agents``: one row per run, step and state;
+- ``metadata.json``: versions, git commit, master seed, the scenario's hash and text.
+
+Every row carries the run's seed, so any run can be replayed alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from normsim.norms import NORM_KEYS, RegionalStage, StateStage
+
+STAGE_NAMES = [s.name.lower() for s in StateStage]
+REGIONAL_NAMES = [s.name.lower() for s in RegionalStage]
+TABLE_FILES = {"runs": "runs.parquet", "steps": "steps.parquet", "agents": "agents.parquet"}
+
+
+@dataclass
+class Results:
+    """The tables of one experiment and its metadata."""
+
+    runs: pd.DataFrame
+    steps: pd.DataFrame
+    agents: pd.DataFrame | None
+    metadata: dict[str, Any]
+
+    def write(self, out: Path) -> None:
+        """Write the tables and ``metadata.json`` into ``out`` all at once.
+
+        Everything is written into a temporary folder beside ``out`` first and moved into
+        place at the end, so an interrupted write leaves no half-written results.
+        """
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+        try:
+            for name, file in TABLE_FILES.items():
+                table = getattr(self, name)
+                if table is not None:
+                    table.to_parquet(staging / file, index=False)
+            (staging / "metadata.json").write_text(json.dumps(self.metadata, indent=2) + "\n")
+            out.mkdir(exist_ok=True)
+            for item in staging.iterdir():
+                os.replace(item, out / item.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_results(directory: Path) -> Results:
+    """Read the tables that :meth:`Results.write` wrote."""
+    directory = Path(directory)
+    agents_file = directory / TABLE_FILES["agents"]
+    return Results(
+        runs=pd.read_parquet(directory / TABLE_FILES["runs"]),
+        steps=pd.read_parquet(directory / TABLE_FILES["steps"]),
+        agents=pd.read_parquet(agents_file) if agents_file.exists() else None,
+        metadata=json.loads((directory / "metadata.json").read_text()),
+    )
+
+
+def _nullable(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+    """Integers with <NA> where ``missing``: a step or year that never came."""
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
+
+
+def tables(
+    arrays: dict[str, np.ndarray],
+    codes: tuple[str, ...],
+    start_year: int,
+    seeds: list[int],
+    run_ids: list[int],
+    replicates: list[int],
+    with_agents: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Build the runs, steps and agents tables from stacked trajectories (R, T + 1, ...)."""
+    stage, regional = arrays["stage"], arrays["regional"]
+    r, t1, n = stage.shape
+    adopted = stage >= StateStage.ADOPTER
+    share = adopted.mean(axis=2)
+    tipped = regional >= RegionalStage.CASCADE
+    tipping_step = np.where(tipped.any(axis=1), tipped.argmax(axis=1), -1)
+    institution = arrays["institution"]
+    adoption_step = np.where(institution.any(axis=1), institution.argmax(axis=1), -1)
+    first_adoption = np.where(adopted.any(axis=1), adopted.argmax(axis=1), -1)  # (R, N)
+
+    blockers, orders = [], []
+    for i in range(r):
+        votes = np.flatnonzero(arrays["tabled"][i])
+        failed = [v for v in votes if not institution[i, v]]
+        last = failed[-1] if failed else None
+        blockers.append([codes[j] for j in np.flatnonzero(arrays["blockers"][i, last])]
+                        if last is not None else [])
+        adopters = np.flatnonzero(first_adoption[i] >= 0)
+        order = adopters[np.argsort(first_adoption[i, adopters], kind="stable")]
+        orders.append([codes[j] for j in order])
+
+    runs = pd.DataFrame({
+        "run_id": run_ids,
+        "replicate": replicates,
+        "seed": pd.array(seeds, dtype="int64"),
+        "cascade_reached": tipping_step >= 0,
+        "tipping_step": _nullable(tipping_step, tipping_step < 0),
+        "tipping_year": _nullable(start_year + tipping_step, tipping_step < 0),
+        "peak_adopter_share": share.max(axis=1),
+        "final_adopter_share": share[:, -1],
+        "institutional_adoption": adoption_step >= 0,
+        "adoption_year": _nullable(start_year + adoption_step, adoption_step < 0),
+        "blockers": blockers,
+        "adoption_order": orders,
+        "proposals": arrays["tabled"].sum(axis=1),
+    })
+
+    step_index = np.tile(np.arange(t1), r)
+    run_index = np.repeat(np.arange(r), t1)
+    counts = {f"n_{name}": (stage == code).sum(axis=2).ravel()
+              for code, name in enumerate(STAGE_NAMES)}
+    mean_norms = arrays["norms"].mean(axis=2)  # (R, T + 1, 6)
+    steps = pd.DataFrame({
+        "run_id": np.asarray(run_ids)[run_index],
+        "seed": pd.array(np.asarray(seeds)[run_index], dtype="int64"),
+        "step": step_index,
+        "year": start_year + step_index,
+        "adopter_share": share.ravel(),
+        "mean_support": arrays["support"].mean(axis=2).ravel(),
+        **counts,
+        "regional_stage": pd.Categorical.from_codes(regional.ravel(), REGIONAL_NAMES),
+        **{f"norm_{k}": mean_norms[:, :, j].ravel() for j, k in enumerate(NORM_KEYS)},
+        "proposal_tabled": arrays["tabled"].ravel(),
+    })
+
+    agents = None
+    if with_agents:
+        cells = r * t1 * n
+        agents = pd.DataFrame({
+            "run_id": np.repeat(np.asarray(run_ids), t1 * n),
+            "seed": pd.array(np.repeat(np.asarray(seeds), t1 * n), dtype="int64"),
+            "step": np.tile(np.repeat(np.arange(t1), n), r),
+            "year": start_year + np.tile(np.repeat(np.arange(t1), n), r),
+            "state": pd.Categorical.from_codes(np.tile(np.arange(n), r * t1), list(codes)),
+            "support": arrays["support"].reshape(cells),
+            "stage": pd.Categorical.from_codes(stage.reshape(cells), STAGE_NAMES),
+            **{f"norm_{k}": arrays["norms"][..., j].reshape(cells)
+               for j, k in enumerate(NORM_KEYS)},
+        })
+    return runs, steps, agents
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+            text=True, timeout=5, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def make_metadata(scenario: Any, master_seed: int, replicates: int, engine: str,
+                  steps: int) -> dict[str, Any]:
+    """The provenance record written beside the tables."""
+    return {
+        "normsim_version": version("normsim"),
+        "mesa_version": version("mesa"),
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+        "git_commit": _git_commit(),
+        "scenario_name": scenario.name,
+        "scenario_file": Path(scenario.source).name,
+        "scenario_hash": scenario.digest,
+        "scenario_text": scenario.text,
+        "scenario_resolved": scenario.data,
+        "master_seed": master_seed,
+        "replicates": replicates,
+        "engine": engine,
+        "steps": steps,
+        "seed_scheme": "numpy.random.SeedSequence(master_seed).spawn(replicates); "
+                       "each child's generate_state(1, uint64)[0] >> 1 is the row's seed",
+    }
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval of a binomial proportion."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _probability(label: str, flags: pd.Series) -> str:
+    k, n = int(flags.sum()), len(flags)
+    lo, hi = wilson_interval(k, n)
+    return f"{label:<34}{k / n:6.1%}   95% CI [{lo:.1%}, {hi:.1%}]   ({k} of {n} runs)"
+
+
+def _year_quantiles(years: pd.Series) -> str:
+    years = years.dropna().astype(int)
+    if years.empty:
+        return "none"
+    q = np.percentile(years, [5, 25, 50, 75, 95])
+    return "  ".join(f"{p}%: {v:.0f}" for p, v in zip((5, 25, 50, 75, 95), q, strict=True))
+
+
+def _histogram(years: pd.Series, width: int = 30) -> list[str]:
+    counts = Counter(years.dropna().astype(int))
+    if not counts:
+        return []
+    top = max(counts.values())
+    lines = []
+    for year in range(min(counts), max(counts) + 1):
+        bar = "#" * max(1 if counts[year] else 0, round(width * counts[year] / top))
+        lines.append(f"    {year}  {bar} {counts[year]}")
+    return lines
+
+
+def summarize(results: Results) -> str:
+    """The text summary that ``normsim run`` prints."""
+    runs, meta = results.runs, results.metadata
+    data = meta["scenario_resolved"]
+    start, end = data["start_year"], data["start_year"] + meta["steps"]
+    codes = list(data["states"])
+    n = len(runs)
+    lines = [
+        f"normsim {meta['normsim_version']} · scenario {meta['scenario_name']} "
+        f"({start}–{end}) · {n} runs · master seed {meta['master_seed']} · "
+        f"engine {meta['engine']}",
+        "",
+        _probability(f"P(cascade by {end})", runs["cascade_reached"]),
+        f"  tipping year (runs that tipped)   {_year_quantiles(runs['tipping_year'])}",
+        *_histogram(runs["tipping_year"]),
+        _probability(f"P(institutional adoption by {end})", runs["institutional_adoption"]),
+        f"  adoption year                     {_year_quantiles(runs['adoption_year'])}",
+        "",
+        "Blockers at the last failed vote (share of runs with a failed vote):",
+    ]
+    voted = runs[runs["blockers"].map(len) > 0]
+    tally = Counter(code for blockers in voted["blockers"] for code in blockers)
+    if tally:
+        lines += [f"  {code}  {count / len(voted):6.1%}" for code, count in tally.most_common(5)]
+    else:
+        lines.append("  no proposal failed")
+    ranks: dict[str, list[int]] = {c: [] for c in codes}
+    for order in runs["adoption_order"]:
+        for rank, code in enumerate(order):
+            ranks[code].append(rank)
+    lines += ["", "Adoption order (P(adopts by the horizon), median rank among adopters):"]
+    for code in sorted(codes, key=lambda c: (-len(ranks[c]), np.median(ranks[c] or [99]))):
+        rank = f"   rank {np.median(ranks[code]) + 1:.0f}" if ranks[code] else ""
+        lines.append(f"  {code}  {len(ranks[code]) / n:6.1%}{rank}")
+    common = Counter(tuple(o[:4]) for o in runs["adoption_order"] if len(o) >= 4)
+    if common:
+        order, count = common.most_common(1)[0]
+        lines.append(f"  most frequent first four: {' > '.join(order)} "
+                     f"({count / n:.1%} of runs)")
+    return "\n".join(lines)
