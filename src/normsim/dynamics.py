@@ -112,6 +112,7 @@ class Params:
     prestige: float
     resistance: float
     crisis_response: float
+    un_response: float
     rivalry_response: float
     identity_drift: float
     noise: float
@@ -350,8 +351,9 @@ def advance(state: State, params: Params) -> None:
         persuasion(state, params, receptivity)
         + params.neighbour_influence * neighbour_share(adopted, state.ties)
         + params.cascade_socialization * (tipped * state.adopter_share())[:, None]
-        + params.prestige * params.appeal * params.prestige_motive * expert * (1.0 + un)
+        + params.prestige * params.appeal * params.prestige_motive * expert
         + params.crisis_response * crisis
+        + params.un_response * un
         + params.rivalry_response * rivalry
     )
     push = resistance(state, params)

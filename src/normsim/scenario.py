@@ -305,6 +305,8 @@ ASEAN = Section(
                 "regime_fear": _rate(0.5, "Weight of regime insecurity in the clash with "
                                      "non-interference (001:1 c.2126)."),
                 "crisis_response": _rate(0.1, "Pull of crisis salience (002:744–750)."),
+                "un_response": _rate(0.03, "Pull of UN partnership: a force to support the "
+                                     "UN (002:733–735); the UN as trust broker (000:171)."),
                 "rivalry_response": _rate(0.05, "Pull of great-power rivalry (004:1074)."),
                 "identity_drift": _prob(0.03, "Yearly drift of core norms towards the "
                                         "identity implied by the state's stage."),
@@ -791,6 +793,7 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
         prestige=dyn["prestige"],
         resistance=dyn["resistance"],
         crisis_response=dyn["crisis_response"],
+        un_response=dyn["un_response"],
         rivalry_response=dyn["rivalry_response"],
         identity_drift=dyn["identity_drift"],
         noise=dyn["noise"],
