@@ -387,7 +387,10 @@ def _next_stage(state: State, params: Params, support: np.ndarray, step: int) ->
         committed[e.state] = True
     resistant = state.stage == StateStage.RESISTANT
     adopter = state.stage == StateStage.ADOPTER
-    stage[resistant & (support >= state.threshold)] = StateStage.ADOPTER
+    # Norms "do not appear out of thin air" (Finnemore & Sikkink 1998): a state can adopt
+    # only a norm on the agenda, one that an entrepreneur advocates or some state holds.
+    on_agenda = committed.any() | state.adopted.any(axis=1, keepdims=True)
+    stage[resistant & on_agenda & (support >= state.threshold)] = StateStage.ADOPTER
     reverts = adopter & (support < state.threshold - params.reversal_margin) & ~committed
     stage[reverts] = StateStage.RESISTANT
     matures = adopter & ~reverts & (state.years_adopted + 1 >= params.internalization_years)

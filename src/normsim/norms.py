@@ -96,7 +96,10 @@ class Transition[S: IntEnum]:
 
 STATE_TRANSITIONS: tuple[Transition[StateStage], ...] = (
     Transition(
-        StateStage.RESISTANT, StateStage.ADOPTER, "support >= the state's adoption threshold"
+        StateStage.RESISTANT,
+        StateStage.ADOPTER,
+        "support >= the state's adoption threshold, and the norm is on the agenda "
+        "(an active entrepreneur, or some state holds it)",
     ),
     Transition(
         StateStage.ADOPTER,

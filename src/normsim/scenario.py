@@ -416,7 +416,7 @@ def _validate(spec: Spec, value: Any, path: str, ctx: _Context) -> Any:
                 ctx.fail(path, f"{value!r} is out of range; allowed: {spec.allowed()}")
             return int(value) if spec.integer else float(value)
         case Choice():
-            if value not in spec.options:
+            if not isinstance(value, str) or value not in spec.options:
                 ctx.fail(path, f"{value!r} is not allowed; allowed: {spec.allowed()}")
                 return spec.default
             return value
@@ -469,7 +469,7 @@ def _validate(spec: Spec, value: Any, path: str, ctx: _Context) -> Any:
                 ctx.fail(path, f"expected a mapping, got {_type_name(value)} {value!r}")
                 return {}
             tag = value.get(spec.tag)
-            if tag not in spec.variants:
+            if not isinstance(tag, str) or tag not in spec.variants:
                 allowed = ", ".join(spec.variants)
                 ctx.fail(_join(path, spec.tag), f"{tag!r} is not allowed; allowed: {allowed}")
                 return {}

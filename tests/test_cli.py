@@ -1,0 +1,124 @@
+"""The normsim command: summary, result files, reproducibility and bad input."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from normsim.cli import main
+
+from .conftest import SCENARIOS
+
+RUNS_COLUMNS = ["run_id", "replicate", "seed", "cascade_reached", "tipping_step",
+                "tipping_year", "peak_adopter_share", "final_adopter_share",
+                "institutional_adoption", "adoption_year", "blockers"]
+
+
+def test_run_prints_the_summary_and_writes_the_tables(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(SCENARIOS / "asean-2024.yaml"), "-n", "200", "--seed", "1",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    for phrase in ("P(cascade by 2040)", "95% CI", "tipping year", "P(institutional adoption",
+                   "Blockers", "Adoption order", "master seed 1"):
+        assert phrase in text
+    assert sorted(p.name for p in out.iterdir()) == [
+        "agents.parquet", "metadata.json", "runs.parquet", "steps.parquet"]
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert list(runs.columns[: len(RUNS_COLUMNS)]) == RUNS_COLUMNS
+    assert len(runs) == 200 and runs["seed"].is_unique
+    steps = pd.read_parquet(out / "steps.parquet")
+    assert {"run_id", "step", "year", "adopter_share", "n_resistant", "n_adopter",
+            "n_internalized", "regional_stage", "norm_non_interference", "seed"} <= set(steps)
+    assert len(steps) == 200 * 17
+    agents = pd.read_parquet(out / "agents.parquet")
+    assert {"run_id", "step", "state", "support", "stage", "norm_sovereignty", "seed"} <= set(
+        agents)
+    assert len(agents) == 200 * 17 * 10
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["master_seed"] == 1 and meta["replicates"] == 200
+    assert meta["mesa_version"].startswith("3.") and len(meta["scenario_hash"]) == 64
+    assert "asean-2024" in meta["scenario_text"]
+
+
+def test_same_seed_gives_identical_files(tmp_path):
+    for name in ("a", "b"):
+        assert main(["run", "asean-2003", "-n", "50", "--seed", "9", "--out",
+                     str(tmp_path / name), "-q"]) == 0
+    for file in ("runs.parquet", "steps.parquet", "agents.parquet", "metadata.json"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def test_engines_write_identical_runs(tmp_path):
+    for engine in ("batch", "mesa"):
+        assert main(["run", "asean-2015", "-n", "20", "--engine", engine, "--out",
+                     str(tmp_path / engine), "-q"]) == 0
+    for file in ("runs.parquet", "steps.parquet", "agents.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "batch" / file),
+                                      pd.read_parquet(tmp_path / "mesa" / file))
+
+
+def test_steps_option_sets_the_horizon(tmp_path, capsys):
+    assert main(["run", "asean-2024", "-n", "10", "--steps", "3", "--no-agents",
+                 "--out", str(tmp_path)]) == 0
+    assert "(2024–2027)" in capsys.readouterr().out
+    assert pd.read_parquet(tmp_path / "steps.parquet")["year"].max() == 2027
+    assert not (tmp_path / "agents.parquet").exists()
+
+
+def test_validate_checks_without_running(capsys):
+    assert main(["validate", *map(str, sorted(SCENARIOS.glob("asean-*.yaml")))]) == 0
+    assert capsys.readouterr().out.count(": ok (") == 5
+
+
+BAD = {
+    "malformed YAML": ("start_year: 2000\nstates: {{IDN: [\n", "invalid YAML"),
+    "unknown key": ("extends: {base}\nregion: {{tipping_shar: 0.5}}\n",
+                    "region.tipping_shar: unknown key; allowed: tipping_share"),
+    "out of range": ("extends: {base}\nregion: {{tipping_share: -1}}\n",
+                     "region.tipping_share: -1 is out of range; allowed: a number > 0"),
+    "wrong type": ("extends: {base}\nend_year: soon\n",
+                   "end_year: expected an integer >= 1900 and <= 2300, got text 'soon'"),
+    "unknown state code": ("extends: {base}\nentrepreneurs: {{XYZ: {{intensity: 1}}}}\n",
+                           "entrepreneurs.XYZ: unknown state code 'XYZ'"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_exits_2_with_one_line_per_problem_and_writes_nothing(tmp_path, case):
+    text, expected = BAD[case]
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(text.format(base=SCENARIOS / "asean-2024.yaml"))
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "normsim", "run", str(scenario), "--out", str(out)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert any(line.startswith(f"{scenario}: ") and expected in line
+               for line in done.stderr.splitlines()), done.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [scenario]
+
+
+def test_missing_file_and_bad_options_exit_2(tmp_path):
+    for argv, expected in (
+        (["run", str(tmp_path / "nope.yaml")], "no such file"),
+        (["run", "asean-2024", "-n", "0"], "must be at least 1"),
+        (["run", "asean-2024", "--seed", "x"], "expected a whole number"),
+        (["run", "asean-2024", "--engine", "gpu"], "invalid choice"),
+    ):
+        done = subprocess.run([sys.executable, "-m", "normsim", *argv], capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 2, argv
+        assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+def test_out_that_is_a_file_is_refused_before_running(tmp_path, capsys):
+    target = tmp_path / "taken"
+    target.write_text("keep me")
+    assert main(["run", "asean-2024", "-n", "5", "--out", str(target)]) == 2
+    assert "must be a folder" in capsys.readouterr().err
+    assert target.read_text() == "keep me"

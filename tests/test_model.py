@@ -1,0 +1,87 @@
+"""The Mesa model: agents as the inspectable face of the array state."""
+
+import numpy as np
+import pytest
+
+from normsim.agents import MemberState
+from normsim.model import AseanModel
+from normsim.norms import NORM_KEYS, StateStage
+from normsim.scenario import ScenarioError
+
+
+def test_agents_are_the_ten_members_on_their_network_nodes():
+    model = AseanModel(rng=1)
+    codes = [a.code for a in model.agents]
+    assert codes == ["BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM"]
+    assert all(isinstance(a, MemberState) for a in model.agents)
+    assert {a.cell.coordinate for a in model.agents} == set(range(10))
+    assert len(list(model.grid[2].neighborhood.agents)) == 9
+    idn = model.member("IDN")
+    assert idn.is_entrepreneur and idn.stage is StateStage.ADOPTER and idn.support == 1.0
+    assert set(idn.norms) == set(NORM_KEYS)
+
+
+def test_agents_show_exactly_the_array_state():
+    model = AseanModel(rng=3)
+    for _ in range(5):
+        model.step()
+        for agent in model.agents:
+            assert agent.support == model.state.support[0, agent.index]
+            assert agent.stage is StateStage(model.state.stage[0, agent.index])
+            assert list(agent.norms.values()) == model.state.norms[0, agent.index].tolist()
+
+
+def test_model_runs_to_the_horizon_and_collects_one_row_per_step():
+    model = AseanModel("asean-2015", rng=5)
+    model.run_model()
+    assert model.state.step == model.params.steps == 9
+    assert model.year == 2023
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 10
+    assert frame["adopter_share"].between(0, 1).all()
+    agents = model.datacollector.get_agent_vars_dataframe()
+    assert len(agents) == 10 * 10
+
+
+def test_event_log_records_proposals_summits_and_blockers():
+    model = AseanModel("asean-2003", rng=2)
+    model.run_model()
+    kinds = {e["kind"] for e in model.events}
+    assert {"proposal", "summit", "stage"} <= kinds
+    summits = [e for e in model.events if e["kind"] == "summit"]
+    assert summits[0]["year"] == 2003 and "blocked by" in summits[0]["text"]
+
+
+def test_levers_change_the_scenario():
+    model = AseanModel(framing="localized", entrepreneur_intensity=0.9, strategy="receptive",
+                       tipping_share=0.5, co_entrepreneur="VNM", crisis_year=2027,
+                       un_push_year=2028, rng=1)
+    data = model.norm_scenario.data
+    assert data["norm"]["framing"] == "localized"
+    assert data["region"]["tipping_share"] == 0.5
+    assert set(data["entrepreneurs"]) == {"IDN", "VNM"}
+    assert all(r["intensity"] == 0.9 and r["strategy"] == "receptive"
+               for r in data["entrepreneurs"].values())
+    assert [e["type"] for e in data["events"]] == ["crisis", "un_push"]
+    assert model.member("VNM").is_entrepreneur
+
+
+def test_seed_from_a_text_field_is_coerced_and_reproducible():
+    a, b = AseanModel(rng="42"), AseanModel(rng=42)
+    for model in (a, b):
+        model.run_for(8)
+    np.testing.assert_array_equal(a.state.support, b.state.support)
+
+
+def test_invalid_lever_raises_a_scenario_error():
+    with pytest.raises(ScenarioError, match="tipping_share"):
+        AseanModel(tipping_share=-1.0, rng=1)
+    with pytest.raises(ScenarioError, match="unknown state code"):
+        AseanModel(co_entrepreneur="XYZ", rng=1)
+
+
+def test_stepping_past_the_horizon_keeps_going():
+    model = AseanModel("asean-2015", rng=1)
+    model.run_for(model.params.steps + 5)
+    assert model.state.step == model.params.steps + 5
+    assert 0 <= model.state.support.min() <= model.state.support.max() <= 1
