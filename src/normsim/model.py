@@ -19,7 +19,7 @@ from mesa.discrete_space import Network
 from normsim.agents import MemberState
 from normsim.dynamics import Params, Trajectory, advance, initial_state
 from normsim.norms import NORM_KEYS, RegionalStage, StateStage
-from normsim.scenario import Scenario, build_params, load_scenario
+from normsim.scenario import Scenario, build_params, lever_overrides, load_scenario
 
 DEFAULT_SCENARIO = "asean-2024"
 
@@ -109,9 +109,10 @@ class AseanModel(mesa.Model):
             rng = int(rng.strip()) if rng.strip() else None
         super().__init__(rng=rng)
         base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.norm_scenario = base.with_overrides(_lever_overrides(
-            base, framing, entrepreneur_intensity, strategy, tipping_share, co_entrepreneur,
-            crisis_year, un_push_year,
+        self.norm_scenario = base.with_overrides(lever_overrides(
+            base, framing=framing, entrepreneur_intensity=entrepreneur_intensity,
+            strategy=strategy, tipping_share=tipping_share, co_entrepreneur=co_entrepreneur,
+            crisis_year=crisis_year, un_push_year=un_push_year,
         ))
         self.params: Params = build_params(self.norm_scenario, steps)
         # The replicate's generator: the same seed gives the same draws as the batch engine.
@@ -180,39 +181,3 @@ class AseanModel(mesa.Model):
                     else f"summit: blocked by {', '.join(blockers)}")
             self.events.append({"step": step, "year": year, "kind": "summit", "text": text})
 
-
-def _lever_overrides(
-    scenario: Scenario,
-    framing: str | None,
-    intensity: float | None,
-    strategy: str | None,
-    tipping_share: float | None,
-    co_entrepreneur: str,
-    crisis_year: int | None,
-    un_push_year: int | None,
-) -> dict[str, Any]:
-    """Translate the flat levers into dotted-key scenario overrides."""
-    data = scenario.data
-    overrides: dict[str, Any] = {}
-    if framing is not None:
-        overrides["norm.framing"] = framing
-    if tipping_share is not None:
-        overrides["region.tipping_share"] = tipping_share
-    entrepreneurs = dict(data["entrepreneurs"])
-    if co_entrepreneur and co_entrepreneur not in entrepreneurs:
-        lead = next(iter(entrepreneurs.values()), {})
-        entrepreneurs[co_entrepreneur] = {**lead, "from": None, "until": None}
-    for code in entrepreneurs:
-        role = dict(entrepreneurs[code])
-        if intensity is not None:
-            role["intensity"] = intensity
-        if strategy is not None:
-            role["strategy"] = strategy
-        entrepreneurs[code] = role
-    if entrepreneurs != data["entrepreneurs"]:
-        overrides["entrepreneurs"] = entrepreneurs
-    extra = [{"type": kind, "year": year} for kind, year in
-             (("crisis", crisis_year), ("un_push", un_push_year)) if year is not None]
-    if extra:
-        overrides["events"] = [*data["events"], *extra]
-    return overrides

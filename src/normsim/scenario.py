@@ -646,10 +646,7 @@ def _set_path(data: dict, dotted: str, value: Any) -> None:
     node: Any = data
     for key in keys[:-1]:
         index: Any = int(key) if isinstance(node, list) and key.isdigit() else key
-        if isinstance(node, dict):
-            node = node.setdefault(index, {})
-        else:
-            node = node[index]
+        node = node.setdefault(index, {}) if isinstance(node, dict) else node[index]
     last = keys[-1]
     if isinstance(node, list) and last.isdigit():
         node[int(last)] = value
@@ -693,6 +690,80 @@ def from_dict(raw: Mapping[str, Any], name: str = "scenario") -> Scenario:
     return Scenario(data.get("name") or name, data)
 
 
+# --------------------------------------------------------------------------- levers
+
+
+LEVERS: dict[str, str] = {
+    "framing": "norm framing: standard or localized (norm localization, Acharya 2004)",
+    "entrepreneur_intensity": "yearly persuasion effort of every entrepreneur",
+    "strategy": "whom every entrepreneur lobbies (all, receptive, central, hardliners, "
+                "coalition)",
+    "tipping_share": "adopter share at which the region tips (Finnemore & Sikkink 1998)",
+    "co_entrepreneur": "ISO-3 code of a state that joins as co-entrepreneur, with the lead "
+                       "entrepreneur's role, for the whole run",
+    "crisis_year": "year of a regional crisis (a crisis event of default magnitude)",
+    "un_push_year": "year of a UN partnership push (an un_push event of default magnitude)",
+}
+"""The flat levers of the ASEAN model and what each means; see :func:`lever_overrides`."""
+
+
+def lever_overrides(
+    scenario: Scenario,
+    *,
+    framing: str | None = None,
+    entrepreneur_intensity: float | None = None,
+    strategy: str | None = None,
+    tipping_share: float | None = None,
+    co_entrepreneur: str | None = None,
+    crisis_year: int | None = None,
+    un_push_year: int | None = None,
+) -> dict[str, Any]:
+    """Translate the flat levers (:data:`LEVERS`) into dotted-key scenario overrides.
+
+    Used by the Mesa model's keyword parameters and by sweep files alike, so a lever means
+    the same thing everywhere. ``None`` (or ``""`` for the co-entrepreneur) leaves the
+    scenario as it is.
+
+    Args:
+        scenario: the scenario the levers act on.
+        framing: ``standard`` or ``localized`` (norm localization, Acharya 2004).
+        entrepreneur_intensity: yearly persuasion effort of every entrepreneur.
+        strategy: whom every entrepreneur lobbies.
+        tipping_share: adopter share at which the region tips into cascade.
+        co_entrepreneur: a state that joins with the lead entrepreneur's role (Malaysia in
+            2015, 002:729–735).
+        crisis_year: year of a regional crisis: salience pulse (East Timor 1999, 002:641).
+        un_push_year: year of a UN partnership push (HIPPO 2015, 000:17).
+
+    Returns:
+        Overrides for :meth:`Scenario.with_overrides`.
+    """
+    data = scenario.data
+    overrides: dict[str, Any] = {}
+    if framing is not None:
+        overrides["norm.framing"] = framing
+    if tipping_share is not None:
+        overrides["region.tipping_share"] = tipping_share
+    entrepreneurs = dict(data["entrepreneurs"])
+    if co_entrepreneur and co_entrepreneur not in entrepreneurs:
+        lead = next(iter(entrepreneurs.values()), {})
+        entrepreneurs[co_entrepreneur] = {**lead, "from": None, "until": None}
+    for code in entrepreneurs:
+        role = dict(entrepreneurs[code])
+        if entrepreneur_intensity is not None:
+            role["intensity"] = entrepreneur_intensity
+        if strategy is not None:
+            role["strategy"] = strategy
+        entrepreneurs[code] = role
+    if entrepreneurs != data["entrepreneurs"]:
+        overrides["entrepreneurs"] = entrepreneurs
+    extra = [{"type": kind, "year": year} for kind, year in
+             (("crisis", crisis_year), ("un_push", un_push_year)) if year is not None]
+    if extra:
+        overrides["events"] = [*data["events"], *extra]
+    return overrides
+
+
 # --------------------------------------------------------------------------- build
 
 
@@ -701,11 +772,11 @@ def _tie_matrix(data: dict) -> np.ndarray:
     codes = list(states)
     n = len(codes)
     ties = np.full((n, n), net["base"])
-    for i, a in enumerate(codes):
-        for j, b in enumerate(codes):
-            for key, bonus in (("cohort", net["same_cohort"]), ("subregion", net["same_subregion"])):
-                if states[a][key] and states[a][key] == states[b][key]:
-                    ties[i, j] += bonus
+    for key, bonus in (("cohort", net["same_cohort"]), ("subregion", net["same_subregion"])):
+        group = [states[c][key] for c in codes]
+        for i, j in np.ndindex(n, n):
+            if group[i] and group[i] == group[j]:
+                ties[i, j] += bonus
     for pair in net["pairs"]:
         i, j = (codes.index(c) for c in pair["states"])
         ties[i, j] += pair["change"]
