@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from tqdm.auto import tqdm
 
-from normsim.dynamics import Trajectory, simulate
+from normsim.dynamics import simulate
 from normsim.results import Results, make_metadata, tables
 from normsim.scenario import Scenario, build_params
 
@@ -60,15 +60,11 @@ def run_trajectories(
             for seed in seeds:
                 model = AseanModel.from_scenario(scenario, rng=seed, steps=steps)
                 model.run_for(params.steps)
-                parts.append(_trajectory_arrays(model.trajectory))
+                parts.append(model.trajectory.arrays())
                 bar.update(1)
         else:
             raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-
-
-def _trajectory_arrays(trajectory: Trajectory) -> dict[str, np.ndarray]:
-    return trajectory.arrays()
 
 
 def run_scenario(
