@@ -122,3 +122,41 @@ def test_out_that_is_a_file_is_refused_before_running(tmp_path, capsys):
     assert main(["run", "asean-2024", "-n", "5", "--out", str(target)]) == 2
     assert "must be a folder" in capsys.readouterr().err
     assert target.read_text() == "keep me"
+
+
+THRESHOLD = SCENARIOS / "threshold"
+
+
+def test_threshold_scenarios_run_through_the_same_command(tmp_path, capsys):
+    out = tmp_path / "watts"
+    assert main(["run", str(THRESHOLD / "watts-2002.yaml"), "-n", "30", "--seed", "2",
+                 "--out", str(out)]) == 0
+    assert "P(adopter share >= 0.5)" in capsys.readouterr().out
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert list(runs.columns[:3]) == ["run_id", "replicate", "seed"]
+    assert runs["final_adopter_share"].between(0, 1).all()
+    assert runs["cascade_reached"].any(), "z = 4 lies inside Watts's cascade window"
+    steps = pd.read_parquet(out / "steps.parquet")
+    assert (steps.groupby("run_id")["adopter_share"].diff().dropna() >= 0).all()
+    assert not (out / "agents.parquet").exists(), "per-agent table off by default"
+
+
+def test_granovetter_riot_from_the_command_line(tmp_path):
+    assert main(["run", str(THRESHOLD / "granovetter-riot.yaml"), "-n", "2", "--out",
+                 str(tmp_path), "-q"]) == 0
+    agents = pd.read_parquet(tmp_path / "agents.parquet")
+    assert (agents["adoption_step"] == agents["node"] + 1).all(), "one more rioter a step"
+
+
+def test_threshold_scenario_errors_and_engine(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: threshold\nnetwork: {generator: erdos_renyi, n: 100, mean_degree: 4}\n"
+                   "threshold: 1.5\ninitial_adopters: {random: 1}\n")
+    done = subprocess.run([sys.executable, "-m", "normsim", "run", str(bad)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{bad}: threshold.value: " in done.stderr
+    done = subprocess.run([sys.executable, "-m", "normsim", "run", "--engine", "mesa",
+                           str(THRESHOLD / "watts-2002.yaml")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "batch engine" in done.stderr

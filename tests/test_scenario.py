@@ -22,7 +22,7 @@ from normsim.scenario import (
 from .conftest import ASEAN_SCENARIOS, ROOT, SCENARIOS
 
 ISO3 = ("BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM")
-CITATION = re.compile(r"\b00[0-4]:\d")
+CITATION = re.compile(r"\b00[0-4]:\d|[A-Z][a-z]+[^#]{0,25}\b(19|20)\d\d\b")  # seed or literature
 NUMBER_VALUE = re.compile(r"(:\s+|\[|,\s*)-?\d+(\.\d+)?\s*(,|\]|\}|$)")  # a YAML number
 
 
@@ -41,7 +41,10 @@ def test_shipped_scenarios_load_with_the_ten_members(path):
     assert params.entrepreneurs, "every ASEAN scenario has Indonesia as entrepreneur"
 
 
-@pytest.mark.parametrize("path", ASEAN_SCENARIOS, ids=lambda p: p.stem)
+SCENARIO_FILES = sorted(p for p in SCENARIOS.rglob("*.yaml") if "sweeps" not in p.parts)
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
 def test_every_number_in_a_scenario_file_has_a_source_or_says_assumption(path):
     """A line with a number carries a seed citation (e.g. 002:650) or the word assumption."""
     unsourced = []

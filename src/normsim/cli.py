@@ -54,6 +54,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     _check_out(args.out)
+    if scenario.kind == "threshold" and args.engine != "batch":
+        raise UsageError("--engine mesa runs the ASEAN model; threshold scenarios run on "
+                         "the batch engine")
     progress = sys.stderr.isatty() and not args.quiet
     results = run_scenario(
         scenario, args.replicates, args.seed, engine=args.engine, steps=args.steps,
@@ -70,8 +73,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check scenario files without running them."""
     for name in args.scenarios:
         scenario = load_scenario(name)
-        print(f"{scenario.source}: ok ({scenario.name}, {len(scenario.codes)} states, "
-              f"{scenario.data['start_year']}–{scenario.data['end_year']})")
+        if scenario.kind == "threshold":
+            what = f"threshold model, n = {scenario.data['network']['n']}"
+        else:
+            what = (f"{len(scenario.codes)} states, "
+                    f"{scenario.data['start_year']}–{scenario.data['end_year']}")
+        print(f"{scenario.source}: ok ({scenario.name}, {what})")
     return 0
 
 
@@ -81,6 +88,132 @@ def cmd_params(args: argparse.Namespace) -> int:
 
     print(parameter_table())
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a sweep file: Parquet chunks streamed to --out, --resume completes what is missing."""
+    import time
+
+    from normsim.sweep import (
+        TASK_RUNS,
+        SweepUsageError,
+        default_out,
+        load_sweep,
+        read_manifest,
+        remaining_runs,
+        run_sweep,
+        summarize_sweep,
+    )
+
+    sweep = load_sweep(args.sweep)
+    out = args.out if args.out is not None else default_out(sweep)
+    _check_out(out)
+    manifest = read_manifest(out) if args.resume and out.is_dir() else None
+    replicates = args.replicates or (manifest["replicates"] if manifest else sweep.replicates)
+    task_runs = args.task_runs or (manifest["task_runs"] if manifest else TASK_RUNS)
+    if args.samples is not None:
+        sweep = sweep.with_samples(args.samples)
+    sweep = sweep.with_replicates(replicates)
+    progress = sys.stderr.isatty() and not args.quiet
+    started = time.perf_counter()
+    try:
+        report = run_sweep(sweep, out, workers=args.workers, scheduler=args.scheduler,
+                           resume=args.resume, task_runs=task_runs, progress=progress)
+    except SweepUsageError as err:
+        raise UsageError(str(err)) from None
+    except KeyboardInterrupt:
+        total = sweep.n_points * sweep.replicates
+        stored = total - remaining_runs(out, sweep, task_runs)
+        print(f"normsim: interrupted; {stored:,} of {total:,} runs are stored in {out}; "
+              "rerun with --resume to complete the sweep", file=sys.stderr)
+        return 130
+    wall = time.perf_counter() - started
+    if report.tasks_run == 0 and args.resume:
+        print(f"{out}: the sweep is already complete")
+    elif report.tasks_run < report.tasks:
+        print(f"resumed: ran {report.tasks_run} of {report.tasks} tasks; the other "
+              f"{report.tasks - report.tasks_run} were stored before the interruption")
+    print(summarize_sweep(out, wall_time=wall if report.tasks_run else None))
+    print(f"\nwrote runs.parquet, steps.parquet, points.parquet and metadata.json to {out}")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Sobol' (or Morris) indices of a sweep folder: a table and a figure."""
+    from normsim.plotting import save, sensitivity_indices
+    from normsim.sensitivity import SensitivityError, analyze, format_table, write_table
+
+    try:
+        table = analyze(args.directory, resamples=args.resamples, seed=args.seed)
+    except SensitivityError as err:
+        raise UsageError(str(err)) from None
+    print(format_table(table))
+    path = write_table(args.directory, table)
+    figure = save(sensitivity_indices(table),
+                  args.directory / "figures" / f"sensitivity.{args.format}")
+    print(f"\nwrote {path} and {figure}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw the figures of a run or sweep folder into DIR/figures."""
+    from normsim.plotting import plot_directory
+
+    if not (args.directory / "metadata.json").is_file():
+        raise UsageError(f"{args.directory}: no results here (metadata.json is missing); "
+                         "give a folder written by normsim run --out or normsim sweep")
+    for path in plot_directory(args.directory, args.format):
+        print(path)
+    return 0
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65535, got {value}")
+    return value
+
+
+def viz_command(port: int) -> list[str]:
+    """The command that serves the browser page (Solara, production mode, local only)."""
+    return [sys.executable, "-m", "solara", "run", "normsim.viz.app", "--production",
+            "--host", "127.0.0.1", "--port", str(port), "--no-open"]
+
+
+def cmd_viz(args: argparse.Namespace) -> int:
+    """Serve the browser page (SolaraViz) on 127.0.0.1 and print its address."""
+    import importlib.util
+    import socket
+    import subprocess
+
+    if any(importlib.util.find_spec(name) is None for name in ("solara", "ipyvuetify")):
+        print('normsim: the browser page needs the viz extra: pip install -e ".[viz]"',
+              file=sys.stderr)
+        return USAGE_ERROR
+    from normsim.model import DEFAULT_SCENARIO
+    from normsim.scenario import SCENARIO_DIR, resolve_path
+
+    name = args.scenario or DEFAULT_SCENARIO
+    scenario = load_scenario(name)
+    path = resolve_path(name).resolve()
+    opens = path.stem if path.parent == SCENARIO_DIR.resolve() else str(path)
+    with socket.socket() as probe:
+        if os.name == "posix":  # as the server binds: a port in TIME_WAIT is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", args.port))
+        except OSError:
+            raise UsageError(f"port {args.port} is in use on 127.0.0.1; choose another "
+                             "with --port") from None
+    env = {**os.environ, "NORMSIM_SCENARIO": opens}
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    print(f"normsim viz: {scenario.name} at http://127.0.0.1:{args.port}/ (Ctrl-C stops it)",
+          flush=True)
+    if os.name == "posix":  # the server takes over this process: signals reach it directly
+        os.execve(sys.executable, viz_command(args.port), env)
+    return subprocess.call(viz_command(args.port), env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +249,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     params = sub.add_parser("params", help="print the scenario parameter table (Markdown)")
     params.set_defaults(handler=cmd_params)
+
+    sweep = sub.add_parser(
+        "sweep", help="run a sweep file: levers and uncertainties over a grid, LHS, Sobol' or "
+        "Morris design",
+        description="Run every point of a sweep file with its replicates, streaming Parquet "
+        "chunks to --out; after an interruption, --resume runs only what is missing. "
+        "Local processes by default; --scheduler sends the tasks to a Dask cluster "
+        "(for SLURM/PBS start one with dask-jobqueue, see the README).")
+    sweep.add_argument("sweep", help="sweep YAML file, or a name in scenarios/sweeps/")
+    sweep.add_argument("--out", type=Path, default=None,
+                       help="output folder (default results/<sweep name>)")
+    sweep.add_argument("--replicates", "-n", type=_positive, default=None,
+                       help="replicates per point (default: the sweep file's)")
+    sweep.add_argument("--samples", type=_positive, default=None,
+                       help="samples of the LHS/Sobol'/Morris design (default: the file's)")
+    sweep.add_argument("--workers", type=_positive, default=None,
+                       help="local worker processes (default: the number of cores)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    sweep.add_argument("--resume", action="store_true",
+                       help="complete the interrupted sweep in --out")
+    sweep.add_argument("--task-runs", type=_positive, default=None,
+                       help="runs per task, the unit of resumption (default 1000)")
+    sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=cmd_sweep)
+
+    sensitivity = sub.add_parser(
+        "sensitivity", help="Sobol' (or Morris) indices of a sweep folder, table and figure")
+    sensitivity.add_argument("directory", type=Path, help="folder written by normsim sweep")
+    sensitivity.add_argument("--resamples", type=_positive, default=1000,
+                             help="bootstrap resamples for the intervals (default 1000)")
+    sensitivity.add_argument("--seed", type=_seed, default=0,
+                             help="seed of the bootstrap (default 0)")
+    sensitivity.add_argument("--format", choices=("png", "svg"), default="png",
+                             help="figure format (default png)")
+    sensitivity.set_defaults(handler=cmd_sensitivity)
+
+    plot = sub.add_parser("plot", help="draw the figures of a run or sweep folder")
+    plot.add_argument("directory", type=Path, help="folder written by normsim run or sweep")
+    plot.add_argument("--format", choices=("png", "svg"), default="png",
+                      help="figure format (default png)")
+    plot.set_defaults(handler=cmd_plot)
+
+    viz = sub.add_parser("viz", help="open the model in the browser (needs the viz extra)")
+    viz.add_argument("scenario", nargs="?", default=None,
+                     help="scenario the page opens with (default asean-2024)")
+    viz.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765)")
+    viz.set_defaults(handler=cmd_viz)
     return parser
 
 

@@ -6,20 +6,23 @@ the engine, the batch size or the order of execution. The integer seed of every 
 written into its rows; ``np.random.default_rng(seed)`` replays it.
 
 Engines: ``batch`` advances many replicates at once on arrays; ``mesa`` builds one
-:class:`~normsim.model.AseanModel` per replicate. Both run the same update rule.
+:class:`~normsim.model.AseanModel` per replicate. Both run the same update rule. Threshold
+scenarios (:mod:`normsim.threshold`) run one replicate at a time, each on its own graph.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from normsim.dynamics import simulate
-from normsim.results import Results, make_metadata, tables
+from normsim.results import Results, make_metadata, tables, threshold_tables
 from normsim.scenario import Scenario, build_params
+from normsim.threshold import ThresholdRun, run_replicate
 
 Engine = Literal["batch", "mesa"]
 ENGINES: tuple[Engine, ...] = ("batch", "mesa")
@@ -67,6 +70,18 @@ def run_trajectories(
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
+def run_threshold(scenario: Scenario, seeds: list[int], *, steps: int | None = None,
+                  progress: bool = False) -> list[ThresholdRun]:
+    """Run one replicate of a threshold scenario per seed.
+
+    Each replicate draws its own graph, thresholds and initial adopters from its seed.
+    """
+    data = scenario.data if steps is None else {**scenario.data, "steps": steps}
+    base_dir = Path(scenario.source).parent
+    return [run_replicate(data, seed, base_dir)
+            for seed in tqdm(seeds, disable=not progress, unit="run", desc="threshold")]
+
+
 def run_scenario(
     scenario: Scenario,
     replicates: int = 100,
@@ -77,11 +92,23 @@ def run_scenario(
     agents: bool = True,
     progress: bool = False,
 ) -> Results:
-    """Run ``replicates`` replicates of a scenario and build the result tables."""
+    """Run ``replicates`` replicates of a scenario and build the result tables.
+
+    ASEAN scenarios run on either engine; threshold scenarios on the batch engine only,
+    and write the per-agent table only when the scenario asks for it (``record_agents``).
+    """
     seeds = replicate_seeds(seed, replicates)
+    indices = list(range(replicates))
+    if scenario.kind == "threshold":
+        if engine != "batch":
+            raise ValueError("threshold scenarios run on the batch engine only")
+        runs = run_threshold(scenario, seeds, steps=steps, progress=progress)
+        tables_ = threshold_tables(runs, seeds, indices, scenario.data["tipping_share"],
+                                   agents and scenario.data["record_agents"])
+        horizon = scenario.steps if steps is None else steps
+        return Results(*tables_, make_metadata(scenario, seed, replicates, engine, horizon))
     arrays = run_trajectories(scenario, seeds, engine=engine, steps=steps, progress=progress)
     horizon = arrays["stage"].shape[1] - 1
-    indices = list(range(replicates))
     runs, step_table, agent_table = tables(
         arrays, scenario.codes, scenario.data["start_year"], seeds, indices, indices, agents
     )

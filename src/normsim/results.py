@@ -164,6 +164,51 @@ def tables(
     return runs, steps, agents
 
 
+def threshold_tables(
+    runs: list[Any],
+    seeds: list[int],
+    run_ids: list[int],
+    tipping_share: float,
+    with_agents: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The runs, steps and (optionally) agents tables of threshold-model runs.
+
+    A run's cascade is reached when its adopter share reaches ``tipping_share``. Adoption is
+    monotone, so the agents table gives each node's adoption step once per run.
+    """
+    shares = [run.adopter_share for run in runs]
+    tipping_step = np.array([int(np.argmax(s >= tipping_share)) if (s >= tipping_share).any()
+                             else -1 for s in shares])
+    table = pd.DataFrame({
+        "run_id": run_ids,
+        "replicate": run_ids,
+        "seed": pd.array(seeds, dtype="int64"),
+        "cascade_reached": tipping_step >= 0,
+        "tipping_step": _nullable(tipping_step, tipping_step < 0),
+        "peak_adopter_share": [float(s.max()) for s in shares],
+        "final_adopter_share": [float(s[-1]) for s in shares],
+        "steps_run": [run.steps_run for run in runs],
+    })
+    lengths = [len(s) for s in shares]
+    n = runs[0].adoption_step.size if runs else 0
+    steps = pd.DataFrame({
+        "run_id": np.repeat(run_ids, lengths),
+        "seed": pd.array(np.repeat(seeds, lengths), dtype="int64"),
+        "step": np.concatenate([np.arange(k) for k in lengths]) if runs else [],
+        "adopter_share": np.concatenate(shares) if runs else [],
+    })
+    steps["n_adopter"] = np.rint(steps["adopter_share"] * n).astype("int64")
+    agents = None
+    if with_agents:
+        agents = pd.DataFrame({
+            "run_id": np.repeat(run_ids, n),
+            "seed": pd.array(np.repeat(seeds, n), dtype="int64"),
+            "node": np.tile(np.arange(n), len(runs)),
+            "adoption_step": np.concatenate([run.adoption_step for run in runs]),
+        })
+    return table, steps, agents
+
+
 def _git_commit() -> str | None:
     try:
         done = subprocess.run(
@@ -237,8 +282,31 @@ def _histogram(years: pd.Series, width: int = 30) -> list[str]:
     return lines
 
 
+def _quantiles(values: pd.Series, fmt: str = ".3f") -> str:
+    q = np.percentile(values.dropna().astype(float), [5, 25, 50, 75, 95])
+    return "  ".join(f"{p}%: {v:{fmt}}" for p, v in zip((5, 25, 50, 75, 95), q, strict=True))
+
+
+def _summarize_threshold(results: Results) -> str:
+    runs, meta = results.runs, results.metadata
+    data = meta["scenario_resolved"]
+    tipped = runs["tipping_step"].dropna()
+    return "\n".join([
+        f"normsim {meta['normsim_version']} · threshold scenario {meta['scenario_name']} · "
+        f"{len(runs)} runs · master seed {meta['master_seed']}",
+        "",
+        _probability(f"P(adopter share >= {data['tipping_share']:.3g})", runs["cascade_reached"]),
+        f"  final adopter share               {_quantiles(runs['final_adopter_share'])}",
+        f"  step reaching it (runs that did)  "
+        f"{_quantiles(tipped, '.0f') if len(tipped) else 'none'}",
+        f"  steps to the fixed point          {_quantiles(runs['steps_run'], '.0f')}",
+    ])
+
+
 def summarize(results: Results) -> str:
     """The text summary that ``normsim run`` prints."""
+    if results.metadata["scenario_resolved"]["kind"] == "threshold":
+        return _summarize_threshold(results)
     runs, meta = results.runs, results.metadata
     data = meta["scenario_resolved"]
     start, end = data["start_year"], data["start_year"] + meta["steps"]

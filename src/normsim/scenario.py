@@ -161,7 +161,20 @@ class Tagged:
     doc: str = ""
 
 
-type Spec = Num | Choice | Text | Flag | Code | Section | StateMap | ListOf | Tagged
+@dataclass(frozen=True)
+class Checked:
+    """A value whose shape an engine's own validator checks (see the threshold kind)."""
+
+    doc: str = ""
+    default: Any = None
+    form: str = "a mapping"
+
+    def allowed(self) -> str:
+        """The allowed values, in words."""
+        return self.form
+
+
+type Spec = Num | Choice | Text | Flag | Code | Checked | Section | StateMap | ListOf | Tagged
 
 
 def _norm_section(defaults: Mapping[str, float], doc: str, source: str, hi: float = 1.0):
@@ -369,7 +382,34 @@ ASEAN = Section(
     required=("start_year", "end_year", "states"),
 )
 
-SCHEMAS: dict[str, Section] = {"asean": ASEAN}
+THRESHOLD = Section(
+    {
+        "kind": Choice(("threshold",), "threshold", "Scenario kind."),
+        "name": Text(None, "Scenario name (defaults to the file name)."),
+        "description": Text("", "What the scenario represents."),
+        "network": Checked("A generator (erdos_renyi, complete, ring_lattice, "
+                           "watts_strogatz, barabasi_albert) with n and its keys, or an "
+                           "edge-list file with n.", form="generator: NAME, n, ... | file, n"),
+        "threshold": Checked("Fractional thresholds: adopt when the weighted share of "
+                             "adopting neighbours >= threshold (Granovetter 1978; Watts 2002).",
+                             form="a number, or distribution: constant|uniform|normal|values"),
+        "absolute_threshold": Checked("Instead of threshold: a count of adopting neighbours "
+                                      "(complex contagion, Centola & Macy 2007).",
+                                      form="a number, or distribution: ..."),
+        "initial_adopters": Checked("The seed of the cascade.",
+                                    form="one of random: K, share: f, nodes: [ids]"),
+        "steps": Num(1000, 0, 10**7, "Step limit; a run stops early at a fixed point.",
+                     "scenario", integer=True),
+        "tipping_share": Num(1 / 3, 0.0, None, "A run counts as a cascade when its adopter "
+                             "share reaches this.", "002:281–283", lo_open=True),
+        "record_agents": Flag(False, "Write the per-agent table (adoption step of every "
+                              "node; large for large n)."),
+    },
+    "A generic threshold-diffusion scenario on any network.",
+    required=("network", "initial_adopters"),
+)
+
+SCHEMAS: dict[str, Section] = {"asean": ASEAN, "threshold": THRESHOLD}
 
 
 # --------------------------------------------------------------------------- validation
@@ -429,6 +469,8 @@ def _validate(spec: Spec, value: Any, path: str, ctx: _Context) -> Any:
             if not isinstance(value, bool):
                 ctx.fail(path, f"expected true or false, got {_type_name(value)} {value!r}")
                 return spec.default
+            return value
+        case Checked():
             return value
         case Code():
             if value not in ctx.codes:
@@ -494,13 +536,13 @@ def _validate_section(spec: Section, value: Any, path: str, ctx: _Context) -> di
             out[key] = _validate(sub, value[key], where, ctx)
         elif key in spec.required:
             ctx.fail(where, f"missing; required: {_describe(sub)}")
-        else:
+        elif not isinstance(sub, Checked):  # an engine's spec stays absent when not given
             out[key] = _default(sub)
     return out
 
 
 def _describe(spec: Spec) -> str:
-    if isinstance(spec, Num | Choice | Text | Flag | Code):
+    if isinstance(spec, Num | Choice | Text | Flag | Code | Checked):
         return f"{spec.allowed()} ({spec.doc})" if spec.doc else spec.allowed()
     return spec.doc or "a mapping"
 
@@ -517,8 +559,25 @@ def _default(spec: Spec) -> Any:
             return spec.default
 
 
+def _check_threshold(data: dict, ctx: _Context) -> None:
+    """Let the threshold engine check the network, thresholds and initial adopters."""
+    from normsim.threshold import validate_threshold_scenario
+
+    if ("threshold" in data) == ("absolute_threshold" in data):
+        ctx.fail("threshold", "give exactly one of threshold or absolute_threshold")
+        return
+    try:
+        validate_threshold_scenario(data)
+    except ValueError as err:
+        path, _, message = str(err).partition(": ")
+        ctx.fail(path, message or path)
+
+
 def _check_consistency(data: dict, ctx: _Context) -> None:
     """Checks across keys that the per-key schema cannot see."""
+    if data.get("kind") == "threshold":
+        _check_threshold(data, ctx)
+        return
     start, end = data.get("start_year"), data.get("end_year")
     if isinstance(start, int) and isinstance(end, int):
         if end <= start:
@@ -556,18 +615,25 @@ class Scenario:
 
     @property
     def kind(self) -> str:
-        """The scenario kind (``asean``)."""
+        """The scenario kind (``asean`` or ``threshold``)."""
         return self.data["kind"]
 
     @property
     def steps(self) -> int:
-        """Number of simulated years: end_year - start_year."""
+        """Number of steps: end_year - start_year (ASEAN), or the step limit (threshold)."""
+        if self.kind == "threshold":
+            return self.data["steps"]
         return self.data["end_year"] - self.data["start_year"]
 
     @property
+    def start_year(self) -> int:
+        """The year of step 0 (0 for a threshold scenario, whose steps are not years)."""
+        return self.data.get("start_year", 0)
+
+    @property
     def codes(self) -> tuple[str, ...]:
-        """The state codes, in the order of every state axis."""
-        return tuple(self.data["states"])
+        """The state codes, in the order of every state axis (ASEAN scenarios)."""
+        return tuple(self.data.get("states", ()))
 
     @property
     def digest(self) -> str:

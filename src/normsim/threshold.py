@@ -22,11 +22,12 @@ Speed. Thresholds are turned, once per run, into the number of adopting neighbou
 node needs (exact: for unit weights ``k / degree >= theta`` is decided in the same float64
 arithmetic as the share itself, then held as an int32). Counts of adopting neighbours are
 kept up to date by pushing each step's new adopters along their ties only, and only the
-neighbours of new adopters are re-examined; when a step touches more than a quarter of the
-nodes, the whole population is examined instead, in one vectorised pass. One step thus costs
-at most about one pass over the ties of the new adopters plus one pass over the nodes, and
-usually far less than the sparse matrix-vector product ``A @ x`` that a plain synchronous
-implementation pays every step (``benchmarks/run.py`` measures both side by side).
+neighbours of new adopters are re-examined; when a step touches more than a sixteenth of
+the nodes, the whole population is examined instead, in one vectorised pass. One step thus
+costs at most about one pass over the ties of the new adopters plus one pass over the
+nodes, and usually far less than the sparse matrix-vector product ``A @ x`` that a plain
+synchronous implementation pays every step (``benchmarks/run.py`` measures both side by
+side).
 """
 
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ _NEVER = np.iinfo(np.int32).max
 # A step whose new adopters touch more than n / _DENSE_FRACTION tie ends re-examines all
 # nodes at the next step instead of the touched ones; pushes touching fewer than
 # n / _SCATTER_FRACTION tie ends add in place instead of building a full bincount.
-_DENSE_FRACTION = 4
+_DENSE_FRACTION = 16
 _SCATTER_FRACTION = 64
 
 DISTRIBUTIONS = ("constant", "uniform", "normal", "values")
@@ -325,7 +326,7 @@ def validate_threshold_scenario(scenario: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- dynamics
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays do not compare or hash as one value
 class ThresholdRun:
     """The outcome of one run of the threshold model.
 
@@ -365,9 +366,15 @@ def _as_adjacency(adjacency: Any) -> sp.csr_array:
     data = matrix.data
     if data.size and (not np.all(np.isfinite(data)) or data.min() < 0):
         raise ValueError("adjacency: tie weights must be finite and non-negative")
-    if matrix.diagonal().any():
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=matrix.indices.dtype), np.diff(matrix.indptr))
+    if np.any(rows == matrix.indices):
         raise ValueError("adjacency: the diagonal must be zero (no self-ties)")
-    if (matrix != matrix.T).nnz:
+    transposed = matrix.T.tocsr()  # canonical too: column indices come out sorted
+    if not (
+        np.array_equal(transposed.indptr, matrix.indptr)
+        and np.array_equal(transposed.indices, matrix.indices)
+        and np.array_equal(transposed.data, data)
+    ):
         raise ValueError("adjacency: must be symmetric (undirected ties)")
     return matrix
 
@@ -413,6 +420,7 @@ class ThresholdDynamics:
             raise ValueError(f"initial: must be a bool array of shape ({n},)")
         self._n = n
         self._indptr = matrix.indptr
+        self._indptr_next = matrix.indptr[1:]
         self._indices = matrix.indices
         degree = np.diff(matrix.indptr)
         unit = bool(np.all(matrix.data == 1.0))
@@ -518,16 +526,15 @@ class ThresholdDynamics:
             return hits
         # Drop repeats in O(len): each node keeps the position written last for it.
         if self._scratch is None:
-            self._scratch = np.empty(self._n, dtype=np.int64)
-        order = np.arange(hits.size)
+            self._scratch = np.empty(self._n, dtype=np.int32)
+        order = np.arange(hits.size, dtype=np.int32)
         self._scratch[hits] = order
         return hits[self._scratch[hits] == order]
 
     def _push(self, nodes: np.ndarray) -> None:
         """Add the new adopters' ties to their neighbours' counts; remember whom they touch."""
-        indptr = self._indptr
-        starts = indptr[nodes]
-        lengths = indptr[nodes + 1] - starts
+        starts = self._indptr[nodes]
+        lengths = self._indptr_next[nodes] - starts
         total = int(lengths.sum())
         if total == 0:
             self._touched = np.empty(0, dtype=np.intp)
@@ -556,18 +563,13 @@ def _integer_need(theta: np.ndarray, degree: np.ndarray, absolute: bool) -> np.n
         need = np.ceil(np.clip(theta, 0.0, float(_NEVER)))
         return need.astype(np.int32)
     deg = degree.astype(np.float64)
-    has = degree > 0
-    k = np.ceil(np.clip(theta, 0.0, 1.0) * deg)
-    k = np.clip(k, 0.0, deg)
-    safe = np.where(has, deg, 1.0)
-    for _ in range(2):  # correct the rounding of theta * degree by one either way
-        down = has & (k > 0) & ((k - 1) / safe >= theta)
-        k[down] -= 1
-        up = has & (k <= deg) & (k / safe < theta)
-        k[up] += 1
-    never = ~has | (k > deg) | (k / safe < theta)
+    k = np.ceil(np.clip(theta, 0.0, 1.0) * deg)  # in 0 .. degree: 1.0 * degree is exact
+    safe = np.maximum(deg, 1.0)  # isolated nodes: k = 0, marked "never" below
+    # theta * degree is rounded once, so its ceiling is off by at most one either way.
+    k -= (k > 0) & ((k - 1) / safe >= theta)
+    k += k / safe < theta
     need = k.astype(np.int32)
-    need[never] = _NEVER
+    need[(degree == 0) | (k > deg)] = _NEVER
     return need
 
 
