@@ -140,6 +140,18 @@ class AseanModel(mesa.Model):
         """Build a model from a loaded scenario, with its own levers."""
         return cls(scenario, steps=steps, rng=rng)
 
+    # Mesa 3.5 keeps an experimental scenario object of its own in ``model.scenario``, and
+    # SolaraViz's Reset passes it back as the ``scenario`` argument, replacing the chosen
+    # scenario. Hiding it (always None) makes Reset pass the page's values unchanged.
+    @property
+    def scenario(self) -> None:
+        """Mesa's experimental scenario object, hidden from SolaraViz (always None)."""
+        return None
+
+    @scenario.setter
+    def scenario(self, value: Any) -> None:
+        self._scenario = value
+
     @property
     def year(self) -> int:
         """The calendar year of the current step."""

@@ -1,0 +1,346 @@
+"""The browser page without a browser: controls, Reset, figures and the ``viz`` command."""
+
+import inspect
+import socket
+
+import pytest
+
+solara = pytest.importorskip("solara", reason="needs the viz extra: pip install -e '.[viz]'")
+ipyvuetify = pytest.importorskip("ipyvuetify")
+ipywidgets = pytest.importorskip("ipywidgets")
+
+from matplotlib.figure import Figure  # noqa: E402
+from mesa.visualization.solara_viz import ModelController, _check_model_params  # noqa: E402
+
+from normsim.cli import main  # noqa: E402
+from normsim.model import AseanModel  # noqa: E402
+from normsim.viz import app, controls, figures  # noqa: E402
+from normsim.viz.controls import AS_SCENARIO, NO_STATE, PageModel, model_params  # noqa: E402
+
+from .conftest import SCENARIOS  # noqa: E402
+
+
+def _defaults() -> dict:
+    return {name: spec["value"] for name, spec in model_params("asean-2024").items()}
+
+
+def _controller(model_value, values: dict):
+    model = solara.reactive(model_value)
+    parameters = solara.reactive(values)
+    _, rc = solara.render(
+        ModelController(
+            model,
+            model_parameters=parameters,
+            play_interval=solara.reactive(100),
+            render_interval=solara.reactive(1),
+            use_threads=solara.reactive(False),
+        ),
+        handle_error=False,
+    )
+    return model, parameters, rc
+
+
+def _html(rc) -> str:
+    return " ".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
+
+
+def _click(rc, label: str) -> None:
+    rc.find(ipyvuetify.Btn, children=[label]).widget.click()
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+def test_model_params_match_the_model_signature():
+    params = model_params()
+    _check_model_params(AseanModel.__init__, params)  # Mesa's own check: raises if not
+    signature = inspect.signature(AseanModel.__init__).parameters
+    assert set(params) <= set(signature) - {"self"}
+    assert set(params) >= set(signature) - {"self", "steps"}  # every lever has a control
+
+
+def test_page_model_has_the_model_signature():
+    ours = inspect.signature(PageModel.__init__).parameters
+    theirs = inspect.signature(AseanModel.__init__).parameters
+    assert [(p.name, p.kind, p.default) for p in ours.values()] == [
+        (p.name, p.kind, p.default) for p in theirs.values()
+    ]
+
+
+def test_controls_offer_only_valid_choices():
+    params = model_params("asean-2024")
+    names = {p.stem for p in SCENARIOS.glob("*.yaml")}
+    assert set(params["scenario"]["values"]) == names
+    assert params["scenario"]["value"] == "asean-2024"
+    assert params["co_entrepreneur"]["values"][0] == NO_STATE
+    assert "IDN" in params["co_entrepreneur"]["values"]
+    assert params["crisis_year"]["min"] <= 2002 and params["crisis_year"]["max"] >= 2040
+    assert params["rng"]["type"] == "InputText"
+    for spec in params.values():
+        assert spec["type"] in {"Select", "SliderInt", "SliderFloat", "InputText"}
+        if spec["type"] == "Select":
+            assert spec["value"] in spec["values"]
+        elif spec["type"].startswith("Slider"):
+            assert spec["min"] <= spec["value"] <= spec["max"]
+
+
+def test_launch_scenario_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(controls.SCENARIO_ENV, "asean-2003")
+    assert model_params()["scenario"]["value"] == "asean-2003"
+    monkeypatch.setenv(controls.SCENARIO_ENV, "no-such-scenario")
+    assert model_params()["scenario"]["value"] == "asean-2024"  # falls back, no exception
+
+
+def test_page_default_run_is_the_model_run():
+    page = PageModel(**_defaults())
+    model = AseanModel("asean-2024", entrepreneur_intensity=0.4, tipping_share=1 / 3, rng=0)
+    assert page.notes == []
+    page.run_model()
+    model.run_model()
+    assert page.datacollector.get_model_vars_dataframe().equals(
+        model.datacollector.get_model_vars_dataframe()
+    )
+    assert page.events == model.events
+
+
+def test_levers_from_the_controls_reach_the_scenario():
+    model = PageModel(
+        "asean-2003",
+        framing="localized",
+        entrepreneur_intensity=1.2,
+        strategy="central",
+        tipping_share=0.5,
+        co_entrepreneur="VNM",
+        crisis_year=2005,
+        un_push_year=2008,
+        rng="7",
+    )
+    data = model.norm_scenario.data
+    assert model.notes == []
+    assert data["norm"]["framing"] == "localized"
+    assert {role["intensity"] for role in data["entrepreneurs"].values()} == {1.2}
+    assert data["entrepreneurs"]["VNM"]["strategy"] == "central"
+    assert {"type": "crisis", "year": 2005} in [
+        {k: e[k] for k in ("type", "year")} for e in data["events"]
+    ]
+    assert model.params.tipping_share == 0.5
+    assert model.seed == 7 and model.scenario_name == "asean-2003"
+
+
+def test_sentinels_keep_the_scenario_values():
+    model = PageModel(
+        "asean-2024-localized",
+        framing=AS_SCENARIO,
+        strategy=AS_SCENARIO,
+        co_entrepreneur=NO_STATE,
+        crisis_year=2002,
+        un_push_year=2002,
+        rng="1",
+    )
+    assert model.notes == []
+    assert model.norm_scenario.data["norm"]["framing"] == "localized"
+    assert [
+        e for e in model.norm_scenario.data["events"] if e["type"] in ("crisis", "un_push")
+    ] == []
+
+
+@pytest.mark.parametrize(
+    ("values", "note"),
+    [
+        ({"rng": "abc"}, "seed 'abc'"),
+        ({"rng": "-3"}, "seed '-3'"),
+        ({"rng": "²"}, "seed '²'"),
+        ({"rng": "4.5"}, "seed '4.5'"),
+        ({"scenario": "no-such-file"}, "scenario 'no-such-file'"),
+        ({"framing": "bogus"}, "framing 'bogus'"),
+        ({"strategy": "bribes"}, "strategy 'bribes'"),
+        ({"co_entrepreneur": "XYZ"}, "co-entrepreneur 'XYZ'"),
+        ({"tipping_share": -1.0}, "tipping share -1"),
+        ({"tipping_share": "half"}, "tipping share 'half'"),
+        ({"tipping_share": float("nan")}, "not a finite number"),
+        ({"entrepreneur_intensity": 99.0}, "entrepreneur intensity 99"),
+        ({"crisis_year": 2010}, "crisis year 2010 is outside this run (2025–2040)"),
+        ({"un_push_year": "soon"}, "UN push year 'soon'"),
+        ({"steps": -1}, "steps -1"),
+    ],
+)
+def test_invalid_values_are_refused_with_a_note(values, note):
+    model = PageModel(**{**_defaults(), **values})
+    assert any(note in line for line in model.notes), model.notes
+    model.step()  # and the model still runs
+
+
+def test_a_scenario_of_another_kind_is_refused():
+    threshold = sorted((SCENARIOS / "threshold").glob("*.yaml"))
+    if not threshold:
+        pytest.skip("no threshold scenarios in this checkout")
+    model = PageModel(str(threshold[0]), rng=1)
+    assert model.scenario_name == "asean-2024"
+    assert any("the page shows ASEAN scenarios" in line for line in model.notes)
+    assert str(threshold[0]) not in model_params(str(threshold[0]))["scenario"]["values"]
+
+
+def test_a_scenario_file_that_breaks_later_is_refused(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: asean\nregion: {tipping_share: -2}\n")
+    model = PageModel(str(bad), rng=1)
+    assert model.scenario_name == "asean-2024"
+    assert any("cannot be used" in line for line in model.notes)
+
+
+# --------------------------------------------------------------------------- Solara
+
+
+def test_page_renders_four_views():
+    _, rc = solara.render(app.Page(), handle_error=False)
+    images = rc.find(ipywidgets.Image)
+    assert len(images) >= 3  # network, adoption, norms
+    assert all(len(w.value) > 1000 for w in images.widgets)
+    assert "asean-2024" in _html(rc)
+
+
+def test_controller_steps_and_resets():
+    model, parameters, rc = _controller(PageModel(**_defaults()), _defaults())
+    _click(rc, "Step")
+    _click(rc, "Step")
+    assert model.value.steps == 2 and model.value.year == 2026
+    first = model.value
+    parameters.value = {
+        **parameters.value,
+        "scenario": "asean-2003",
+        "tipping_share": 0.5,
+        "rng": "5",
+    }
+    _click(rc, "Reset")
+    assert model.value is not first and model.value.steps == 0
+    assert model.value.scenario_name == "asean-2003"
+    assert model.value.params.tipping_share == 0.5 and model.value.seed == 5
+
+
+def test_reset_with_invalid_values_shows_notes_not_a_traceback():
+    model, parameters, rc = _controller(PageModel(**_defaults()), _defaults())
+    parameters.value = {
+        **parameters.value,
+        "rng": "not a seed",
+        "co_entrepreneur": "XYZ",
+        "framing": "bogus",
+        "tipping_share": -1.0,
+        "crisis_year": 1500,
+        "scenario": "nope",
+    }
+    _click(rc, "Reset")  # handle_error=False: an exception would fail the test here
+    assert model.value.steps == 0
+    assert len(model.value.notes) == 5  # the year is the 'none' sentinel range: no note
+    _click(rc, "Step")
+    assert model.value.steps == 1
+
+
+def test_run_log_shows_status_notes_and_events():
+    model = PageModel("asean-2003", rng="x")
+    model.step()
+    _, rc = solara.render(app.RunLog(model), handle_error=False)
+    text = _html(rc)
+    assert "asean-2003" in text and "2003" in text
+    assert "summit: blocked by" in text and "proposal by IDN" in text
+    warnings = rc.find(ipyvuetify.Alert).widgets
+    assert any("seed 'x'" in str(w.children) for w in warnings)
+
+
+def test_network_size_switch():
+    model = PageModel(rng=1)
+    _, rc = solara.render(app.NetworkView(model), handle_error=False)
+    before = bytes(rc.find(ipywidgets.Image).widget.value)
+    rc.find(ipyvuetify.BtnToggle).widget.v_model = figures.SIZE_BY.index("peacekeepers")
+    assert bytes(rc.find(ipywidgets.Image).widget.value) != before
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_figures_draw_every_scenario_and_stage():
+    model = PageModel("asean-2003", entrepreneur_intensity=2.0, crisis_year=2004, rng=3)
+    model.run_model()
+    for fig in (
+        figures.network_figure(model, app.agent_portrayal, "support"),
+        figures.network_figure(model, app.agent_portrayal, "peacekeepers"),
+        figures.adoption_figure(model),
+        figures.norms_figure(model),
+    ):
+        assert isinstance(fig, Figure)
+        assert figures.png(fig).startswith(b"\x89PNG")
+    titles = [t.get_text() for t in figures.adoption_figure(model).axes[0].texts]
+    assert "tipping point (one-third)" in titles
+
+
+def test_portrayal_marks_entrepreneurs_and_stages():
+    model = PageModel(rng=1)
+    idn, sgp = model.member("IDN"), model.member("SGP")
+    assert app.agent_portrayal(idn).edgecolors == figures.ENTREPRENEUR_EDGE
+    assert app.agent_portrayal(sgp).color == figures.STAGE_COLOURS[sgp.stage]
+    assert (
+        app.agent_portrayal(idn, "peacekeepers").size
+        > app.agent_portrayal(sgp, "peacekeepers").size
+    )
+
+
+def test_states_off_the_map_get_a_network_layout(tmp_path):
+    extra = tmp_path / "eleven.yaml"
+    extra.write_text(f"extends: {SCENARIOS / 'asean-2024.yaml'}\nstates:\n  ABC: {{name: Abc}}\n")
+    model = PageModel(str(extra), rng=1)
+    positions = figures.node_positions(model)
+    assert len(positions) == 11
+    assert figures.png(figures.network_figure(model, app.agent_portrayal))
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Started(Exception):
+    """Raised by the stand-in for os.execve, which never returns."""
+
+
+def test_viz_command_starts_solara_with_the_scenario(monkeypatch, capsys):
+    def execve(*args):
+        raise Started(*args)
+
+    monkeypatch.setattr("os.execve", execve)
+    port = _free_port()
+    with pytest.raises(Started) as started:
+        main(["viz", str(SCENARIOS / "asean-2003.yaml"), "--port", str(port)])
+    _, argv, env = started.value.args
+    assert argv[1:5] == ["-m", "solara", "run", "normsim.viz.app"]
+    assert argv[argv.index("--host") + 1] == "127.0.0.1"
+    assert argv[argv.index("--port") + 1] == str(port)
+    assert env["NORMSIM_SCENARIO"] == "asean-2003"
+    assert f"http://127.0.0.1:{port}/" in capsys.readouterr().out
+
+
+def test_viz_command_refuses_bad_input(monkeypatch, capsys):
+    monkeypatch.setattr("os.execve", lambda *args: pytest.fail("must not start"))
+    assert main(["viz", "no-such-scenario"]) == 2
+    for other in sorted((SCENARIOS / "threshold").glob("*.yaml"))[:1]:
+        assert main(["viz", str(other)]) == 2
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert main(["viz", "--port", str(busy.getsockname()[1])]) == 2
+    assert "is in use" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["viz", "--port", "70000"])
+
+
+def test_viz_command_without_the_extra_gives_a_hint(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "solara" else real(name, *a)
+    )
+    assert main(["viz"]) == 2
+    assert 'pip install -e ".[viz]"' in capsys.readouterr().err
