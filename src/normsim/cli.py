@@ -111,8 +111,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     manifest = read_manifest(out) if args.resume and out.is_dir() else None
     replicates = args.replicates or (manifest["replicates"] if manifest else sweep.replicates)
     task_runs = args.task_runs or (manifest["task_runs"] if manifest else TASK_RUNS)
-    if args.samples is not None:
-        sweep = sweep.with_samples(args.samples)
+    samples = args.samples or (manifest.get("samples") if manifest else None)
+    if samples is not None and samples != sweep.samples:
+        sweep = sweep.with_samples(samples)
     sweep = sweep.with_replicates(replicates)
     progress = sys.stderr.isatty() and not args.quiet
     started = time.perf_counter()
@@ -197,6 +198,9 @@ def cmd_viz(args: argparse.Namespace) -> int:
 
     name = args.scenario or DEFAULT_SCENARIO
     scenario = load_scenario(name)
+    if scenario.kind != "asean":
+        raise UsageError(f"{name}: a {scenario.kind} scenario; the browser page shows ASEAN "
+                         "scenarios")
     path = resolve_path(name).resolve()
     opens = path.stem if path.parent == SCENARIO_DIR.resolve() else str(path)
     with socket.socket() as probe:
@@ -256,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every point of a sweep file with its replicates, streaming Parquet "
         "chunks to --out; after an interruption, --resume runs only what is missing. "
         "Local processes by default; --scheduler sends the tasks to a Dask cluster "
-        "(for SLURM/PBS start one with dask-jobqueue, see the README).")
+        "(for SLURM/PBS clusters, start one with dask-jobqueue: see the README or the "
+        "docs of normsim.sweep).")
     sweep.add_argument("sweep", help="sweep YAML file, or a name in scenarios/sweeps/")
     sweep.add_argument("--out", type=Path, default=None,
                        help="output folder (default results/<sweep name>)")

@@ -1,0 +1,156 @@
+"""Figures: each function draws what it claims, and ``normsim plot`` writes every figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from normsim import plotting
+from normsim.cli import main
+from normsim.experiments import run_scenario
+from normsim.scenario import load_scenario
+from normsim.sweep import parse_sweep, run_sweep
+
+matplotlib.use("Agg")
+
+SWEEP = {
+    "name": "plots",
+    "scenario": "asean-2024",
+    "overrides": {"end_year": 2035},
+    "seed": 1,
+    "replicates": 40,
+    "levers": {
+        "parameters": {
+            "framing": {"lever": "framing", "values": ["standard", "localized"]},
+            "co_entrepreneur": {"lever": "co_entrepreneur", "values": [None, "THA"]},
+            "entrepreneur_intensity": {"lever": "entrepreneur_intensity", "values": [0.2, 0.8]},
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("plots") / "sweep"
+    run_sweep(parse_sweep(SWEEP), out, workers=1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("plots") / "run"
+    results = run_scenario(load_scenario("asean-2024-localized"), 200, seed=3, agents=False)
+    results.write(out)
+    return out
+
+
+def _texts(fig: Figure) -> str:
+    parts = [t.get_text() for t in fig.texts]
+    if fig._suptitle is not None:
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        parts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        parts += [t.get_text() for t in ax.texts]
+        legend = ax.get_legend()
+        if legend is not None:
+            parts += [t.get_text() for t in legend.get_texts()]
+    return "\n".join(parts)
+
+
+def test_trajectories_draw_the_labelled_one_third_line_and_stage_bands(run_dir):
+    steps = pd.read_parquet(run_dir / "steps.parquet")
+    fig = plotting.trajectories(steps, tipping_share=1 / 3)
+    top = fig.axes[0]
+    lines = [line for line in top.get_lines() if np.allclose(line.get_ydata(), 1 / 3)]
+    assert lines, "no tipping line"
+    text = _texts(fig)
+    assert "one-third" in text and "norm emergence" in text and "norm cascade" in text
+    assert top.get_ylabel() and fig.axes[1].get_xlabel() == "year"
+    mean = top.get_lines()[0].get_ydata()
+    np.testing.assert_allclose(mean, steps.groupby("year").adopter_share.mean())
+
+
+def test_cascade_probability_matches_the_runs_with_wilson_bars(sweep_dir):
+    runs = pd.read_parquet(sweep_dir / "runs.parquet")
+    fig = plotting.cascade_probability(runs, "framing", end_year=2035)
+    ax = fig.axes[0]
+    points = ax.get_lines()[0].get_ydata()
+    expected = runs.groupby("framing", sort=False).cascade_reached.mean()
+    np.testing.assert_allclose(
+        np.asarray(points, dtype=float), expected[["standard", "localized"]].to_numpy(dtype=float)
+    )
+    assert "P(cascade by 2035)" in ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["standard", "localized"]
+
+
+def test_lever_effects_put_the_largest_spread_first(sweep_dir):
+    runs = pd.read_parquet(sweep_dir / "runs.parquet")
+    names = ["framing", "co_entrepreneur", "entrepreneur_intensity"]
+    spread = {
+        n: runs.groupby(runs[n].astype(object).fillna("none")).cascade_reached.mean() for n in names
+    }
+    largest = max(names, key=lambda n: spread[n].max() - spread[n].min())
+    fig = plotting.lever_effects(runs, names, end_year=2035)
+    assert fig.axes[0].get_title().startswith(largest)
+
+
+def test_heatmap_cells_are_marginal_probabilities(sweep_dir):
+    runs = pd.read_parquet(sweep_dir / "runs.parquet")
+    fig = plotting.cascade_heatmap(runs, "entrepreneur_intensity", "framing", end_year=2035)
+    image = fig.axes[0].get_images()[0].get_array()
+    expected = runs.pivot_table(
+        index="framing",
+        columns="entrepreneur_intensity",
+        values="cascade_reached",
+        aggfunc="mean",
+        sort=False,
+    )
+    np.testing.assert_allclose(np.asarray(image), expected.loc[["standard", "localized"]])
+
+
+def test_tipping_years_add_up_to_p_cascade(sweep_dir):
+    runs = pd.read_parquet(sweep_dir / "runs.parquet")
+    fig = plotting.tipping_years(runs, start_year=2024, end_year=2035)
+    heights = sum(p.get_height() for p in fig.axes[0].patches)
+    assert heights == pytest.approx(runs.cascade_reached.mean())
+
+
+def test_adoption_order_rows_are_probabilities(run_dir):
+    runs = pd.read_parquet(run_dir / "runs.parquet")
+    codes = list(load_scenario("asean-2024").codes)
+    fig = plotting.adoption_order(runs, codes)
+    matrix = np.asarray(fig.axes[0].get_images()[0].get_array())
+    assert matrix.shape == (10, 10)
+    np.testing.assert_allclose(matrix.sum(axis=0)[0], 1.0)  # someone is always first
+    assert matrix[0, 0] == pytest.approx(1.0)  # the entrepreneur holds it from the start
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_cli_plot_writes_every_figure(sweep_dir, run_dir, fmt, capsys):
+    assert main(["plot", str(sweep_dir), "--format", fmt]) == 0
+    written = [Path(line) for line in capsys.readouterr().out.split()]
+    names = {p.name for p in written}
+    assert {
+        f"trajectories.{fmt}",
+        f"tipping_years.{fmt}",
+        f"adoption_order.{fmt}",
+        f"main_effects.{fmt}",
+        f"main_effects_institutional.{fmt}",
+    } <= names
+    assert any(n.startswith("heatmap_") for n in names)
+    assert any(n.startswith("cascade_vs_") for n in names)
+    for path in written:
+        head = path.read_bytes()[:256]
+        assert head.startswith(b"\x89PNG") if fmt == "png" else b"<svg" in head or b"<?xml" in head
+    assert main(["plot", str(run_dir), "--format", fmt]) == 0
+    assert len(capsys.readouterr().out.split()) == 3
+
+
+def test_cli_plot_of_a_folder_without_results_is_a_usage_error(tmp_path, capsys):
+    assert main(["plot", str(tmp_path)]) == 2
+    assert "no results here" in capsys.readouterr().err
