@@ -8,9 +8,9 @@ their random numbers per replicate, from that replicate's own generator, in the 
 so the same seed gives the same run whatever the engine or the batch size.
 
 Updating is synchronous: every state reads the support, stages, norms and ties of step
-``t - 1`` and all changes of step ``t`` apply together. (Reductions are written as
-elementwise products and sums rather than ``@`` so that no BLAS kernel makes a row's result
-depend on how many rows share the batch.)
+``t - 1`` and all changes of step ``t`` apply together. (Reductions use ``einsum`` rather
+than ``@`` so that no BLAS kernel makes a row's result depend on how many rows share the
+batch; ``test_same_seed_same_run_whatever_the_batch`` holds that.)
 
 One step is one year. Step ``t`` simulates year ``start_year + t``; step 0 is the
 calibrated initial condition.
@@ -190,7 +190,10 @@ def initial_state(params: Params, generators: list[np.random.Generator]) -> Stat
     the support noise of every step (steps x N).
     """
     r, n = len(generators), params.n_states
-    perturbation = np.stack([g.standard_normal(n) for g in generators])
+    draws = np.empty((r, (params.steps + 1) * n))  # one call per replicate, in stream order
+    for row, generator in zip(draws, generators, strict=True):
+        generator.standard_normal(out=row)
+    perturbation, noise = draws[:, :n], draws[:, n:].reshape(r, params.steps, n)
     threshold = np.clip(params.threshold + params.threshold_sd * perturbation, 0.01, 0.99)
     support = np.broadcast_to(params.support, (r, n)).copy()
     _pin_entrepreneurs(support, params, 0)
@@ -205,7 +208,7 @@ def initial_state(params: Params, generators: list[np.random.Generator]) -> Stat
         first_adoption=np.where(stage >= StateStage.ADOPTER, 0, -1).astype(np.int32),
         regional=np.full(r, RegionalStage.EMERGENCE, dtype=np.int8),
         threshold=threshold,
-        noise=draw_noise(generators, params.steps, n),
+        noise=noise,
         institution=np.zeros(r, dtype=bool),
         adoption_step=np.full(r, -1, dtype=np.int32),
         last_tabled=np.full(r, -(10**6), dtype=np.int32),
@@ -303,7 +306,7 @@ def persuasion(state: State, params: Params, receptivity: np.ndarray) -> np.ndar
 def neighbour_share(adopted: np.ndarray, ties: np.ndarray) -> np.ndarray:
     """(R, N) tie-weighted share of a state's neighbours that hold the norm (Watts 2002)."""
     strength = ties.sum(axis=1)
-    weighted = (adopted[:, None, :] * ties[None, :, :]).sum(axis=2)
+    weighted = np.einsum("rj,ij->ri", adopted.astype(float), ties)
     return np.divide(weighted, strength, out=np.zeros_like(weighted), where=strength > 0)
 
 
@@ -319,7 +322,7 @@ def resistance(state: State, params: Params) -> np.ndarray:
     Regime insecurity adds to the non-interference clash: the more authoritarian members
     "feared creating an instrument that would later be turned against them" (001:1 c.2126).
     """
-    clash = (state.norms * params.conflict).mean(axis=2)
+    clash = np.einsum("rnk,k->rn", state.norms, params.conflict) / params.conflict.size
     return params.resistance * (clash + params.regime_conflict * state.regime_insecurity)
 
 
@@ -370,7 +373,7 @@ def advance(state: State, params: Params) -> None:
     # Identity drift: sustained adoption slowly relaxes the conflicting core norms; without
     # it they recover towards the state's original profile (the two-way link).
     holds = (stage >= StateStage.ADOPTER)[:, :, None]
-    identity = params.norms * (1.0 - holds * params.conflict)
+    identity = np.where(holds, params.norms * (1.0 - params.conflict), params.norms)
     state.norms += params.identity_drift * (identity - state.norms)
 
     state.support, state.stage, state.step = support, stage, step

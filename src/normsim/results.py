@@ -102,16 +102,18 @@ def tables(
     adoption_step = np.where(institution.any(axis=1), institution.argmax(axis=1), -1)
     first_adoption = np.where(adopted.any(axis=1), adopted.argmax(axis=1), -1)  # (R, N)
 
-    blockers, orders = [], []
-    for i in range(r):
-        votes = np.flatnonzero(arrays["tabled"][i])
-        failed = [v for v in votes if not institution[i, v]]
-        last = failed[-1] if failed else None
-        blockers.append([codes[j] for j in np.flatnonzero(arrays["blockers"][i, last])]
-                        if last is not None else [])
-        adopters = np.flatnonzero(first_adoption[i] >= 0)
-        order = adopters[np.argsort(first_adoption[i, adopters], kind="stable")]
-        orders.append([codes[j] for j in order])
+    # The blockers of each run's last failed vote, and the order of first adoption.
+    failed = arrays["tabled"] & ~institution
+    any_failed = failed.any(axis=1)
+    last_failed = t1 - 1 - failed[:, ::-1].argmax(axis=1)
+    blocked = arrays["blockers"][np.arange(r), last_failed] & any_failed[:, None]
+    never = np.iinfo(np.int32).max
+    order = np.argsort(np.where(first_adoption >= 0, first_adoption, never), axis=1,
+                       kind="stable")
+    names = np.asarray(codes, dtype=object)
+    blockers = [names[row].tolist() for row in blocked]
+    counts = (first_adoption >= 0).sum(axis=1)
+    orders = [names[row[:k]].tolist() for row, k in zip(order, counts, strict=True)]
 
     runs = pd.DataFrame({
         "run_id": run_ids,
@@ -131,8 +133,8 @@ def tables(
 
     step_index = np.tile(np.arange(t1), r)
     run_index = np.repeat(np.arange(r), t1)
-    counts = {f"n_{name}": (stage == code).sum(axis=2).ravel()
-              for code, name in enumerate(STAGE_NAMES)}
+    stage_counts = {f"n_{name}": (stage == code).sum(axis=2).ravel()
+                    for code, name in enumerate(STAGE_NAMES)}
     mean_norms = arrays["norms"].mean(axis=2)  # (R, T + 1, 6)
     steps = pd.DataFrame({
         "run_id": np.asarray(run_ids)[run_index],
@@ -141,7 +143,7 @@ def tables(
         "year": start_year + step_index,
         "adopter_share": share.ravel(),
         "mean_support": arrays["support"].mean(axis=2).ravel(),
-        **counts,
+        **stage_counts,
         "regional_stage": pd.Categorical.from_codes(regional.ravel(), REGIONAL_NAMES),
         **{f"norm_{k}": mean_norms[:, :, j].ravel() for j, k in enumerate(NORM_KEYS)},
         "proposal_tabled": arrays["tabled"].ravel(),
