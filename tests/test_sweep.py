@@ -343,21 +343,14 @@ def slow_reference(tmp_path_factory) -> tuple[Path, Path]:
     return path, out
 
 
+def _sweep_argv(path: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "normsim", "sweep", str(path), "--out", str(out),
+            "--quiet", *extra]
+
+
 def _start(path: Path, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "normsim",
-            "sweep",
-            str(path),
-            "--out",
-            str(out),
-            "--task-runs",
-            "5",
-            "--quiet",
-            *extra,
-        ],
+        _sweep_argv(path, out, "--task-runs", "5", *extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -376,18 +369,7 @@ def _interrupt_after(process: subprocess.Popen, out: Path, chunks: int, sig: int
 
 def _resume(path: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "normsim",
-            "sweep",
-            str(path),
-            "--out",
-            str(out),
-            "--resume",
-            "--quiet",
-            *extra,
-        ],
+        _sweep_argv(path, out, "--resume", *extra),
         capture_output=True,
         text=True,
         timeout=300,

@@ -264,14 +264,6 @@ def _probability(label: str, flags: pd.Series) -> str:
     return f"{label:<34}{k / n:6.1%}   95% CI [{lo:.1%}, {hi:.1%}]   ({k} of {n} runs)"
 
 
-def _year_quantiles(years: pd.Series) -> str:
-    years = years.dropna().astype(int)
-    if years.empty:
-        return "none"
-    q = np.percentile(years, [5, 25, 50, 75, 95])
-    return "  ".join(f"{p}%: {v:.0f}" for p, v in zip((5, 25, 50, 75, 95), q, strict=True))
-
-
 def _histogram(years: pd.Series, width: int = 30) -> list[str]:
     counts = Counter(years.dropna().astype(int))
     if not counts:
@@ -285,22 +277,24 @@ def _histogram(years: pd.Series, width: int = 30) -> list[str]:
 
 
 def _quantiles(values: pd.Series, fmt: str = ".3f") -> str:
-    q = np.percentile(values.dropna().astype(float), [5, 25, 50, 75, 95])
+    """5/25/50/75/95th percentiles of the non-missing values, or "none"."""
+    values = values.dropna().astype(float)
+    if values.empty:
+        return "none"
+    q = np.percentile(values, [5, 25, 50, 75, 95])
     return "  ".join(f"{p}%: {v:{fmt}}" for p, v in zip((5, 25, 50, 75, 95), q, strict=True))
 
 
 def _summarize_threshold(results: Results) -> str:
     runs, meta = results.runs, results.metadata
     data = meta["scenario_resolved"]
-    tipped = runs["tipping_step"].dropna()
     return "\n".join([
         f"normsim {meta['normsim_version']} · threshold scenario {meta['scenario_name']} · "
         f"{len(runs)} runs · master seed {meta['master_seed']}",
         "",
         _probability(f"P(adopter share >= {data['tipping_share']:.3g})", runs["cascade_reached"]),
         f"  final adopter share               {_quantiles(runs['final_adopter_share'])}",
-        f"  step reaching it (runs that did)  "
-        f"{_quantiles(tipped, '.0f') if len(tipped) else 'none'}",
+        f"  step reaching it (runs that did)  {_quantiles(runs['tipping_step'], '.0f')}",
         f"  steps to the fixed point          {_quantiles(runs['steps_run'], '.0f')}",
     ])
 
@@ -320,10 +314,10 @@ def summarize(results: Results) -> str:
         f"engine {meta['engine']}",
         "",
         _probability(f"P(cascade by {end})", runs["cascade_reached"]),
-        f"  tipping year (runs that tipped)   {_year_quantiles(runs['tipping_year'])}",
+        f"  tipping year (runs that tipped)   {_quantiles(runs['tipping_year'], '.0f')}",
         *_histogram(runs["tipping_year"]),
         _probability(f"P(institutional adoption by {end})", runs["institutional_adoption"]),
-        f"  adoption year                     {_year_quantiles(runs['adoption_year'])}",
+        f"  adoption year                     {_quantiles(runs['adoption_year'], '.0f')}",
         "",
         "Blockers at the last failed vote (share of runs with a failed vote):",
     ]
