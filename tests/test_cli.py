@@ -43,6 +43,31 @@ def test_run_prints_the_summary_and_writes_the_tables(tmp_path, capsys):
     assert "asean-2024" in meta["scenario_text"]
 
 
+def test_summary_names_its_denominators_and_the_adopters_at_the_start(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(SCENARIOS / "asean-2024.yaml"), "-n", "300", "--seed", "1",
+                 "--out", str(out), "-q"]) == 0
+    text = capsys.readouterr().out
+    runs = pd.read_parquet(out / "runs.parquet")
+    agents = pd.read_parquet(out / "agents.parquet")
+    failed = int((runs.blockers.map(len) > 0).sum())
+    assert 0 < failed < len(runs)
+    assert (f"Blockers at the last failed vote (share of the {failed} runs with a failed "
+            "vote):") in text
+    assert ("adopters at the start (2024): IDN, MYS (2 of 10 in most runs); tipping at 4 of "
+            "10 (2 more)") in text
+    start = agents[agents.step == 0]
+    held = (start.stage != "resistant").groupby(start.state, observed=True).mean()
+    rows = {line.split()[0]: line.split()[1:] for line in text.splitlines()
+            if len(line.split()) == 4 and line.split()[0] in held.index}
+    assert set(rows) == set(held.index)
+    assert 0 < held["MYS"] < 1 and held["IDN"] == 1
+    for code, (by_horizon, at_start, _rank) in rows.items():
+        assert at_start == (f"{held[code]:.1%}" if held[code] else "—"), code
+        assert float(by_horizon.rstrip("%")) >= float(at_start.rstrip("%").replace("—", "0"))
+    assert "holds the norm at any step from 2024 (step 0) on" in text
+
+
 def test_same_seed_gives_identical_files(tmp_path):
     for name in ("a", "b"):
         assert main(["run", "asean-2003", "-n", "50", "--seed", "9", "--out",
@@ -83,6 +108,17 @@ BAD = {
                    "end_year: expected an integer >= 1900 and <= 2300, got text 'soon'"),
     "unknown state code": ("extends: {base}\nentrepreneurs: {{XYZ: {{intensity: 1}}}}\n",
                            "entrepreneurs.XYZ: unknown state code 'XYZ'"),
+    "duplicate key": ("extends: {base}\nregion:\n  tipping_share: 0.5\n  tipping_share: 0.4\n",
+                      "region.tipping_share: duplicate key 'tipping_share': given on line 3 "
+                      "and again on line 4"),
+    "share above 1": ("extends: {base}\nregion: {{tipping_share: 1.5}}\n",
+                      "region.tipping_share: 1.5 is out of range; allowed: a number > 0 and "
+                      "<= 1"),
+    "infinite share": ("extends: {base}\nregion: {{tipping_share: .inf}}\n",
+                       "region.tipping_share: inf is not a finite number"),
+    "network beyond memory": ("kind: threshold\nnetwork: {{generator: complete, n: 1000000}}\n"
+                              "threshold: 0.5\ninitial_adopters: {{random: 1}}\n",
+                              "network: a complete network with n = 1,000,000 needs about "),
 }
 
 
@@ -103,6 +139,50 @@ def test_bad_input_exits_2_with_one_line_per_problem_and_writes_nothing(tmp_path
     assert not out.exists() and list(tmp_path.iterdir()) == [scenario]
 
 
+def test_a_cycle_a_horizon_past_the_cap_and_a_huge_network_exit_2(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("kind: threshold\nnetwork: {generator: complete, n: 1000000}\n"
+                    "threshold: 0.5\ninitial_adopters: {random: 1}\n")
+    out = tmp_path / "out"
+    for argv, expected in (
+        (["run", str(tmp_path / "a.yaml"), "--out", str(out)],
+         "extends: circular: a.yaml -> b.yaml -> a.yaml"),
+        (["run", "asean-2024", "--steps", "1000", "--out", str(out)],
+         "end_year: 3024 is out of range; allowed: an integer >= 1900 and <= 2300"),
+        (["run", str(THRESHOLD / "watts-2002.yaml"), "--steps", "20000000", "--out", str(out)],
+         "steps: 20000000 is out of range; allowed: an integer >= 0"),
+        (["validate", str(huge)], "GiB available here"),
+    ):
+        done = subprocess.run([sys.executable, "-m", "normsim", *argv], capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 2, (argv, done.stderr)
+        assert "Traceback" not in done.stderr and done.stdout == ""
+        assert len(done.stderr.splitlines()) == 1 and expected in done.stderr, done.stderr
+        assert "extends itself" not in done.stderr
+        assert not out.exists()
+
+
+def test_steps_are_true_in_the_metadata(tmp_path):
+    assert main(["run", "asean-2024", "-n", "5", "--steps", "3", "--no-agents", "-q",
+                 "--out", str(tmp_path)]) == 0
+    meta = json.loads((tmp_path / "metadata.json").read_text())
+    assert meta["steps"] == 3
+    assert (meta["scenario_resolved"]["start_year"], meta["scenario_resolved"]["end_year"]) == (
+        2024, 2027)
+
+
+def test_an_extending_file_is_labelled_with_its_own_name(tmp_path, capsys):
+    mine = tmp_path / "my-variant.yaml"
+    mine.write_text(f"extends: {SCENARIOS / 'asean-2024.yaml'}\nend_year: 2027\n")
+    out = tmp_path / "out"
+    assert main(["run", str(mine), "-n", "5", "--no-agents", "-q", "--out", str(out)]) == 0
+    assert "my-variant" in capsys.readouterr().out
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["scenario_name"] == meta["scenario_resolved"]["name"] == "my-variant"
+
+
 def test_missing_file_and_bad_options_exit_2(tmp_path):
     for argv, expected in (
         (["run", str(tmp_path / "nope.yaml")], "no such file"),
@@ -114,6 +194,14 @@ def test_missing_file_and_bad_options_exit_2(tmp_path):
                               text=True, check=False)
         assert done.returncode == 2, argv
         assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_folder_given_as_scenario_or_sweep_is_named_a_folder(tmp_path, capsys):
+    for argv, kind in ((["run"], "scenario"), (["validate"], "scenario"), (["sweep"], "sweep")):
+        assert main([*argv, str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert f"{tmp_path}: (file): is a folder, not a {kind} file" in err, err
+        assert "no such file" not in err
 
 
 def test_out_that_is_a_file_is_refused_before_running(tmp_path, capsys):

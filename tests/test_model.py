@@ -1,10 +1,15 @@
 """The Mesa model: agents as the inspectable face of the array state."""
 
+import multiprocessing
+import pickle
+
+import mesa
 import numpy as np
+import pandas as pd
 import pytest
 
 from normsim.agents import MemberState
-from normsim.model import AseanModel
+from normsim.model import AseanModel, adopter_share
 from normsim.norms import NORM_KEYS, StateStage
 from normsim.scenario import ScenarioError
 
@@ -85,3 +90,78 @@ def test_stepping_past_the_horizon_keeps_going():
     model.run_for(model.params.steps + 5)
     assert model.state.step == model.params.steps + 5
     assert 0 <= model.state.support.min() <= model.state.support.max() <= 1
+
+
+def _assert_same_run(a: AseanModel, b: AseanModel) -> None:
+    for key, series in a.trajectory.arrays().items():
+        np.testing.assert_array_equal(series, b.trajectory.arrays()[key], err_msg=key)
+    pd.testing.assert_frame_equal(a.datacollector.get_model_vars_dataframe(),
+                                  b.datacollector.get_model_vars_dataframe())
+    pd.testing.assert_frame_equal(a.datacollector.get_agent_vars_dataframe(),
+                                  b.datacollector.get_agent_vars_dataframe())
+    assert a.events == b.events
+
+
+def test_model_pickles_and_the_copy_steps_on_identically():
+    pickle.dumps(AseanModel())  # unseeded, fresh: every reporter pickles
+    model = AseanModel("asean-2003", rng=4)
+    model.run_for(3)
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.state.step == 3 and copy.member("IDN").support == 1.0
+    for m in (model, copy):
+        m.run_for(6)
+    assert copy.state.step == 9
+    _assert_same_run(model, copy)
+    assert copy.random.random() == model.random.random()  # Mesa's generators travel too
+    assert copy.rng.random() == model.rng.random()
+
+
+def test_batch_run_in_two_processes_over_parameter_values():
+    start_method = multiprocessing.get_start_method(allow_none=True)
+    try:
+        rows = mesa.batch_run(AseanModel, {"scenario": "asean-2015", "tipping_share": [0.3, 0.5]},
+                              number_processes=2, rng=[1, 2], display_progress=False)
+    finally:  # batch_run forces the "spawn" start method on the whole process
+        multiprocessing.set_start_method(start_method, force=True)
+    frame = pd.DataFrame(rows)
+    assert len(frame) == 2 * 2 * 10  # combinations x seeds x one row per agent
+    for (share, seed), runs in frame.groupby(["tipping_share", "rng"]):
+        model = AseanModel("asean-2015", tipping_share=share, rng=seed)
+        model.run_model()
+        assert (runs["Step"] == model.steps).all()
+        assert runs["adopter_share"].iloc[0] == adopter_share(model)
+        by_code = dict(zip(runs["state"], runs["support"], strict=True))
+        assert by_code == {a.code: a.support for a in model.agents}
+
+
+def test_an_unseeded_run_records_the_one_seed_that_replays_it():
+    first = AseanModel("asean-2003")
+    assert isinstance(first.seed, int) and 0 <= first.seed < 2**63
+    assert first._seed == first.seed  # what Mesa records is the same seed
+    assert AseanModel("asean-2003").seed != first.seed
+    again = AseanModel("asean-2003", rng=first.seed)
+    for model in (first, again):
+        model.run_model()
+    _assert_same_run(first, again)
+    assert again.random.random() == first.random.random()
+    assert again.rng.random() == first.rng.random()
+    assert AseanModel(rng="42").seed == AseanModel(rng=42).seed == 42
+
+
+def test_network_edge_weights_follow_the_ties_after_cooperation_events():
+    model = AseanModel("asean-2003", rng=1)  # cooperation in 2011 and 2018
+    n = model.params.n_states
+
+    def weights() -> np.ndarray:
+        grid = np.zeros((n, n))
+        for i, j, w in model.grid.G.edges(data="weight"):
+            grid[i, j] = grid[j, i] = w
+        return grid
+
+    np.testing.assert_array_equal(weights(), model.state.ties)
+    while model.year < 2019:
+        model.step()
+        np.testing.assert_array_equal(weights(), model.state.ties)
+    assert model.grid.G.number_of_edges() == n * (n - 1) // 2
+    assert not np.allclose(model.state.ties, model.params.ties)  # the events did change them
+    np.testing.assert_allclose(model.state.ties[2, 8], model.params.ties[2, 8] + 0.08)

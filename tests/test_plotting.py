@@ -16,6 +16,8 @@ from normsim.experiments import run_scenario
 from normsim.scenario import load_scenario
 from normsim.sweep import parse_sweep, run_sweep
 
+from .conftest import SCENARIOS
+
 matplotlib.use("Agg")
 
 SWEEP = {
@@ -46,6 +48,14 @@ def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("plots") / "run"
     results = run_scenario(load_scenario("asean-2024-localized"), 200, seed=3, agents=False)
     results.write(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def threshold_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("plots") / "threshold"
+    scenario = load_scenario(SCENARIOS / "threshold" / "watts-2002.yaml", {"network.n": 2000})
+    run_scenario(scenario, 30, seed=2).write(out)
     return out
 
 
@@ -149,6 +159,39 @@ def test_cli_plot_writes_every_figure(sweep_dir, run_dir, fmt, capsys):
         assert head.startswith(b"\x89PNG") if fmt == "png" else b"<svg" in head or b"<?xml" in head
     assert main(["plot", str(run_dir), "--format", fmt]) == 0
     assert len(capsys.readouterr().out.split()) == 3
+
+
+def test_cascade_curves_hold_each_run_at_its_final_share(threshold_dir):
+    steps = pd.read_parquet(threshold_dir / "steps.parquet")
+    runs = pd.read_parquet(threshold_dir / "runs.parquet")
+    fig = plotting.cascade_curves(steps, tipping_share=0.5)
+    ax = fig.axes[0]
+    curves = [line for line in ax.get_lines() if line.get_color() == "#888888"]
+    assert len(curves) == len(runs)
+    last = steps.step.max()
+    for line, final in zip(curves, runs.sort_values("run_id").final_adopter_share, strict=True):
+        assert line.get_xdata()[-1] == last and line.get_ydata()[-1] == pytest.approx(final)
+    median = next(line for line in ax.get_lines() if line.get_label() == "median of runs")
+    assert median.get_ydata()[-1] == pytest.approx(runs.final_adopter_share.median())
+    assert any(np.allclose(line.get_ydata(), 0.5) for line in ax.get_lines())
+    assert "step" in ax.get_xlabel() and "tipping point (50%)" in _texts(fig)
+
+
+def test_final_sizes_histogram_counts_every_run(threshold_dir):
+    runs = pd.read_parquet(threshold_dir / "runs.parquet")
+    fig = plotting.final_sizes(runs, tipping_share=0.5)
+    ax = fig.axes[0]
+    assert sum(p.get_height() for p in ax.patches) == len(runs)
+    k = int(runs.cascade_reached.sum())
+    assert f"({k} of {len(runs)} runs)" in _texts(fig)
+    assert ax.get_xlim() == (0.0, 1.0) and "final size" in ax.get_xlabel()
+
+
+def test_cli_plot_draws_a_threshold_folder(threshold_dir, capsys):
+    assert main(["plot", str(threshold_dir)]) == 0
+    written = [Path(line) for line in capsys.readouterr().out.split()]
+    assert [p.name for p in written] == ["cascade_curves.png", "final_sizes.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
 
 
 def test_cli_plot_of_a_folder_without_results_is_a_usage_error(tmp_path, capsys):

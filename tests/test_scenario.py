@@ -1,6 +1,7 @@
 """Scenario files: the shipped ones load, every number is sourced, bad input is refused."""
 
 import contextlib
+import inspect
 import json
 import re
 
@@ -9,12 +10,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from normsim.norms import NORM_KEYS
+from normsim import norms, scenario
+from normsim.norms import NORM_KEYS, CoreNorm
 from normsim.scenario import (
     ScenarioError,
     build_params,
     from_dict,
     load_scenario,
+    parameter_rows,
     parameter_table,
     validate,
 )
@@ -108,6 +111,25 @@ def test_parameter_table_covers_the_schema():
 def test_odd_parameter_table_is_the_generated_one():
     odd = (ROOT / "docs" / "ODD.md").read_text()
     assert parameter_table() in odd, "regenerate it: normsim params"
+
+
+def test_every_parameter_row_is_one_line_and_says_what_its_key_means():
+    classes = [c for m in (norms, scenario) for c in vars(m).values() if inspect.isclass(c)]
+    docstrings = {" ".join(c.__doc__.split()) for c in classes if c.__doc__}
+    rows = list(parameter_rows())
+    assert len(parameter_table().split("\n")) == len(rows) + 2
+    for row in rows:
+        assert all("\n" not in cell for cell in row), row[0]
+        meaning = " ".join(row[3].split())
+        assert meaning, row[0]
+        assert not any(meaning in doc or doc in meaning for doc in docstrings), row[0]
+    odd = (ROOT / "docs" / "ODD.md").read_text().split("\n")
+    header = odd.index("| key | allowed | default | meaning | source |")
+    assert odd[header:header + len(rows) + 2] == parameter_table().split("\n")
+    meanings = dict((row[0], row[3]) for row in rows)
+    for prefix in ("norm.conflict", "norm.localization.conflict_reduction", "states.<CODE>.norms"):
+        for norm in CoreNorm:
+            assert norm.label in meanings[f"{prefix}.{norm.key}"]
 
 
 # --------------------------------------------------------------------------- bad input
@@ -218,3 +240,177 @@ def test_yaml_scenario_round_trip(tmp_path, today):
     path = tmp_path / "copy.yaml"
     path.write_text(yaml.safe_dump(today.data))
     assert load_scenario(path).digest == today.digest
+
+
+# ------------------------------------------------------ finding files (issue 8, items 10, 13)
+
+
+def test_shipped_names_are_found_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert {"asean-2024", "threshold/watts-2002"} <= set(scenario.shipped_names())
+    assert scenario.shipped_names("sweep") == ("asean-levers", "asean-sensitivity")
+    for name in ("asean-2024", "asean-2024.yaml", "threshold/watts-2002"):
+        assert scenario.resolve_path(name).is_file(), name
+    assert scenario.resolve_path("asean-levers", "sweep").parent.name == "sweeps"
+    assert load_scenario("threshold/granovetter-riot").kind == "threshold"
+
+
+def test_a_file_in_the_current_folder_wins_over_a_shipped_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "asean-2024.yaml").write_text("extends: asean-2024\nend_year: 2030\n")
+    assert load_scenario("asean-2024.yaml").data["end_year"] == 2030
+
+
+def test_extends_finds_a_shipped_base_by_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "elsewhere" / "mine.yaml"
+    mine.parent.mkdir()
+    mine.write_text("extends: asean-2024.yaml\nname: mine\nend_year: 2030\n")
+    loaded = load_scenario(mine)
+    assert (loaded.name, loaded.data["end_year"]) == ("mine", 2030)
+    assert loaded.codes == load_scenario("asean-2024").codes
+    mine.write_text("extends: nowhere.yaml\n")
+    with pytest.raises(ScenarioError, match=r"mine.yaml: extends: nowhere.yaml: no such file"):
+        load_scenario(mine)
+
+
+@pytest.mark.parametrize("kind", ["scenario", "sweep"])
+def test_a_folder_is_reported_as_a_folder_not_a_missing_file(tmp_path, kind):
+    (tmp_path / "a.yaml").write_text("{}\n")
+    with pytest.raises(ScenarioError) as err:
+        scenario.resolve_path(tmp_path, kind)
+    assert str(err.value) == (f"{tmp_path}: (file): is a folder, not a {kind} file; YAML "
+                              f"files in it: {tmp_path / 'a.yaml'}")
+    with pytest.raises(ScenarioError, match="is a folder, not a scenario file; YAML files in "
+                       "it: threshold/granovetter-riot, threshold/watts-2002"):
+        load_scenario("threshold")
+
+
+def test_an_unknown_name_lists_the_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ScenarioError, match="no such file; give a path to a sweep YAML file "
+                       "or a shipped sweep name: asean-levers, asean-sensitivity"):
+        scenario.resolve_path("levers", "sweep")
+
+
+# --------------------------------------------------- bad input (issue 8, items 6 to 12)
+
+
+def test_a_key_given_twice_is_an_error_naming_the_key_and_both_lines(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text("start_year: 2000\nregion:\n  tipping_share: 0.5\n  tipping_share: 0.4\n"
+                    "end_year: 2010\nstates: {IDN: {}}\nend_year: 2020\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert str(err.value).splitlines() == [
+        f"{path}: region.tipping_share: duplicate key 'tipping_share': given on line 3 and "
+        "again on line 4; give each key once",
+        f"{path}: end_year: duplicate key 'end_year': given on line 5 and again on line 7; "
+        "give each key once",
+    ]
+
+
+def test_a_sweep_file_uses_the_same_yaml_loader(tmp_path):
+    from normsim.sweep import load_sweep
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text("name: s\nscenario: asean-2024\nseed: 1\nseed: 2\n")
+    with pytest.raises(ScenarioError, match=r"sweep.yaml: seed: duplicate key 'seed': given "
+                       r"on line 3 and again on line 4"):
+        load_sweep(path)
+
+
+@pytest.mark.parametrize(("written", "value"), [("1e-2", 0.01), ("1E-2", 0.01),
+                                                ("+5e-2", 0.05), ("2e-2", 0.02)])
+def test_numbers_as_a_person_writes_them_are_numbers(tmp_path, written, value):
+    path = tmp_path / "floats.yaml"
+    path.write_text(f"extends: {SCENARIOS / 'asean-2024.yaml'}\ndynamics: {{noise: {written}}}\n")
+    assert load_scenario(path).data["dynamics"]["noise"] == value
+
+
+@pytest.mark.parametrize(
+    ("raw", "path", "message"),
+    [
+        ({**BASE, "region": {"tipping_share": 1.5}}, "region.tipping_share",
+         "1.5 is out of range; allowed: a number > 0 and <= 1"),
+        ({**BASE, "region": {"tipping_share": float("inf")}}, "region.tipping_share",
+         "inf is not a finite number; allowed: a number > 0 and <= 1"),
+        ({**BASE, "dynamics": {"salience_half_life": {"crisis": float("inf")}}},
+         "dynamics.salience_half_life.crisis", "inf is not a finite number"),
+        ({**BASE, "dynamics": {"salience_half_life": {"rivalry": 10**400}}},
+         "dynamics.salience_half_life.rivalry", "is not a finite number"),
+        ({**BASE, "states": {"IDN": {"tipping_weight": 0}, "SGP": {"tipping_weight": 0}}},
+         "states", "every tipping_weight is 0, so the region could never tip"),
+        ({"kind": "threshold", "network": {"generator": "complete", "n": 10},
+          "threshold": 0.5, "initial_adopters": {"random": 1}, "tipping_share": 1.5},
+         "tipping_share", "1.5 is out of range; allowed: a number > 0 and <= 1"),
+    ],
+    ids=["share above 1", "infinite share", "infinite half-life", "huge integer",
+         "no weight", "threshold share above 1"],
+)
+def test_shares_above_one_and_non_finite_numbers_are_refused(raw, path, message):
+    lines = _problems(raw)
+    assert any(line.startswith(f"bad.yaml: {path}: ") and message in line
+               for line in lines), lines
+
+
+def test_a_network_beyond_the_memory_of_the_machine_is_refused_with_the_estimate(monkeypatch):
+    huge = {"kind": "threshold", "network": {"generator": "complete", "n": 10**6},
+            "threshold": 0.5, "initial_adopters": {"random": 1}}
+    (line,) = _problems(huge)
+    assert line.startswith("bad.yaml: network: a complete network with n = 1,000,000 needs "
+                           "about "), line
+    assert "499,999,500,000 ties x 24 B" in line and "GiB available here" in line
+    monkeypatch.setattr(scenario, "available_memory", lambda: 2**30)  # a 1 GiB machine
+    sparse = {**huge, "network": {"generator": "erdos_renyi", "n": 10**6, "mean_degree": 100}}
+    (line,) = _problems(sparse)
+    assert "more than the 1.0 GiB available here" in line
+    sparse["network"]["mean_degree"] = 4
+    assert validate(sparse)["network"]["n"] == 10**6
+
+
+@pytest.mark.parametrize(("generator", "keys", "ties"), [
+    ("complete", {}, 45), ("ring_lattice", {"k": 4}, 20),
+    ("watts_strogatz", {"k": 4, "p": 0.1}, 20), ("erdos_renyi", {"mean_degree": 3}, 15),
+    ("barabasi_albert", {"m": 2}, 16),
+])
+def test_the_tie_estimate_matches_the_built_graph(generator, keys, ties):
+    import numpy as np
+
+    from normsim.networks import build_network, expected_ties, validate_network
+
+    spec = validate_network({"generator": generator, "n": 10, **keys})
+    assert expected_ties(spec) == ties
+    if generator != "erdos_renyi":  # random in size; its estimate is the expectation
+        assert build_network(spec, np.random.default_rng(1)).nnz == 2 * ties
+
+
+def test_an_extends_cycle_is_named(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(tmp_path / "a.yaml")
+    assert str(err.value) == (f"{tmp_path / 'a.yaml'}: extends: circular: a.yaml -> b.yaml "
+                              "-> a.yaml; a file cannot extend a file that extends it")
+
+
+def test_a_file_that_extends_another_is_named_after_itself(tmp_path):
+    mine = tmp_path / "my-variant.yaml"
+    mine.write_text(f"extends: {SCENARIOS / 'asean-2024.yaml'}\nend_year: 2030\n")
+    loaded = load_scenario(mine)
+    assert loaded.name == loaded.data["name"] == "my-variant"
+    mine.write_text(f"extends: {SCENARIOS / 'asean-2024.yaml'}\nname: own\n")
+    assert load_scenario(mine).name == "own"
+    assert load_scenario(SCENARIOS / "asean-2011.yaml").name == "asean-2011"
+
+
+def test_steps_are_an_override_held_to_the_schema(today):
+    assert today.with_steps(3).data["end_year"] == today.start_year + 3
+    with pytest.raises(ScenarioError, match=r"end_year: 3024 is out of range; allowed: an "
+                       r"integer >= 1900 and <= 2300 \(asked for 1,000 steps; at most 276"):
+        today.with_steps(1000)
+    watts = load_scenario(SCENARIOS / "threshold" / "watts-2002.yaml")
+    assert watts.with_steps(7).steps == 7
+    with pytest.raises(ScenarioError, match=r"steps: 20000000 is out of range"):
+        watts.with_steps(2 * 10**7)
+

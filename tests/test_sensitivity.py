@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from normsim.cli import main
-from normsim.sensitivity import OUTCOMES, analyze, morris_indices, sobol_indices
+from normsim.sensitivity import (
+    OUTCOMES,
+    analyze,
+    imprecise_parameters,
+    morris_indices,
+    precision_warning,
+    sobol_indices,
+)
 from normsim.sweep import parse_sweep, run_sweep
 
 
@@ -83,6 +90,64 @@ def test_cli_sensitivity_writes_a_table_and_a_figure(sobol_sweep, capsys):
     assert {"S1", "S1_conf", "ST", "ST_conf", "outcome", "parameter"} <= set(table.columns)
     figure = sobol_sweep / "figures" / "sensitivity.png"
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_precise_analysis_gives_no_warning(sobol_sweep, capsys):
+    assert precision_warning(analyze(sobol_sweep, resamples=300)) is None
+    assert main(["sensitivity", str(sobol_sweep), "--resamples", "100"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_intervals_wider_than_the_index_are_flagged():
+    table = pd.DataFrame(
+        {
+            "method": "sobol",
+            "group": "all",
+            "outcome": "p_cascade",
+            "points": 32,
+            "replicates": 2,
+            "parameter": ["a", "b", "c", "d"],
+            "S1": [0.6, -0.3, 0.01, 0.0],
+            "S1_conf": [0.1, 1.0, 0.05, 0.0],
+            "ST": [0.7, 0.2, 0.02, 0.0],
+            "ST_conf": [0.1, 0.1, 0.03, 0.0],
+        }
+    )
+    assert imprecise_parameters(table) == ["b"]  # c is ~0 within ±0.05: resolved enough
+    assert imprecise_parameters(table.assign(ST_conf=[0.8, 0.1, 0.03, 0.0])) == ["a", "b"]
+    morris = pd.DataFrame(
+        {
+            "method": "morris",
+            "group": "all",
+            "outcome": "p_cascade",
+            "points": 30,
+            "replicates": 2,
+            "parameter": ["a", "b", "c"],
+            "mu": 0.0,
+            "sigma": 0.0,
+            "mu_star": [1.0, 0.2, 0.0],
+            "mu_star_conf": [0.2, 0.5, 0.0],
+        }
+    )
+    assert imprecise_parameters(morris) == ["b"]
+
+
+def test_cli_warns_when_a_tiny_design_gives_noise(tmp_path, capsys):
+    tiny = {
+        **SWEEP,
+        "replicates": 2,
+        "uncertainties": {**SWEEP["uncertainties"], "design": {"kind": "sobol", "samples": 8}},
+    }
+    run_sweep(parse_sweep(tiny), tmp_path / "tiny", workers=1)
+    table = analyze(tmp_path / "tiny", resamples=100)
+    wide = (table.S1_conf > table.S1.abs()) & (table.S1_conf > 0.1)
+    assert wide.any()
+    assert main(["sensitivity", str(tmp_path / "tiny"), "--resamples", "100"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("normsim: warning:")
+    for name in set(table.parameter[wide]):
+        assert name in err[0]
+    assert "--samples" in err[0] and "32 points x 2 replicates" in err[0]
 
 
 def test_sensitivity_of_a_grid_sweep_is_a_usage_error(tmp_path, capsys):

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from normsim import sweep as sweep_module
 from normsim.cli import main
 from normsim.experiments import run_trajectories
 from normsim.results import tables
@@ -423,6 +424,157 @@ def test_ctrl_c_stops_cleanly_and_resume_with_two_workers_completes(slow_referen
     again = _resume(path, out)
     assert again.returncode == 0 and "already complete" in again.stdout
     assert_same_tables(reference, out)
+
+
+def _proc_stat(pid: int) -> tuple[str, int, int] | None:
+    """State, parent PID and start time of a process, from /proc; None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def _children(pid: int) -> dict[int, tuple[int, str]]:
+    """The children of a process: PID -> (start time, command line)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        stat = _proc_stat(int(entry.name)) if entry.name.isdigit() else None
+        if stat is not None and stat[1] == pid:
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            out[int(entry.name)] = (stat[2], cmdline)
+    return out
+
+
+def _running(pid: int, started: int) -> bool:
+    """Whether that process (not a later one with its PID) still runs; a zombie does not."""
+    stat = _proc_stat(pid)
+    return stat is not None and stat[2] == started and stat[0] not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="finds processes in /proc")
+def test_kill_9_on_the_sweep_takes_its_workers_and_resource_tracker_with_it(tmp_path):
+    path = write_sweep(tmp_path / "slow.yaml", {**SLOW, "replicates": 40})
+    out = tmp_path / "orphans"
+    process = _start(path, out, "--workers", "2")
+    children: dict[int, tuple[int, str]] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, f"no workers in time: {children}"
+            children = _children(process.pid)
+            workers = [c for c, (_, cmd) in children.items() if "spawn_main" in cmd]
+            trackers = [c for c, (_, cmd) in children.items() if "resource_tracker" in cmd]
+            if len(workers) == 2 and trackers and any(out.glob("chunks/runs-*.parquet")):
+                break
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGKILL)  # the parent only, as `kill -9 PID` does
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(
+            _running(c, s) for c, (s, _) in children.items()
+        ):
+            time.sleep(0.05)
+        left = {c: cmd for c, (s, cmd) in children.items() if _running(c, s)}
+        assert not left, f"still running 5 s after the parent's death: {left}"
+    finally:
+        for child, (started, _) in children.items():
+            if _running(child, started):
+                os.kill(child, signal.SIGKILL)
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def _sweep_main(path: Path, out: Path, *extra: str) -> int:
+    """``normsim sweep`` in this process, with the arguments of :func:`_sweep_argv`."""
+    argv = _sweep_argv(path, out, "--workers", "1", *extra)
+    return main(argv[argv.index("sweep"):])
+
+
+def _interrupted_sweep(monkeypatch, path: Path, out: Path, *extra: str, tasks: int = 2) -> None:
+    """Start a sweep in this process and stop it with Ctrl-C after ``tasks`` tasks."""
+    real = sweep_module.run_task
+    calls = []
+
+    def interrupted(spec):
+        if len(calls) == tasks:
+            raise KeyboardInterrupt
+        calls.append(spec)
+        return real(spec)
+
+    monkeypatch.setattr(sweep_module, "run_task", interrupted)
+    assert _sweep_main(path, out, *extra) == 130
+    monkeypatch.setattr(sweep_module, "run_task", real)
+    assert len(list((out / "chunks").glob("runs-*.parquet"))) == tasks
+
+
+def test_resume_refuses_a_sweep_file_changed_since_the_sweep_started(
+    tmp_path, monkeypatch, capsys
+):
+    started = {**TINY, "replicates": 4}
+    path = write_sweep(tmp_path / "tiny.yaml", started)
+    text = path.read_text()
+    out = tmp_path / "o"
+    _interrupted_sweep(monkeypatch, path, out, "--task-runs", "4")
+    capsys.readouterr()
+    edits = {
+        "replicates 4 -> 2": {**started, "replicates": 2},
+        "base scenario end_year 2040 -> 2039": {**started, "overrides": {"end_year": 2039}},
+        "uncertainties.design.samples 3 -> 4": {
+            **started,
+            "uncertainties": {**TINY["uncertainties"], "design": {"kind": "lhs", "samples": 4}},
+        },
+    }
+    for change, edited in edits.items():
+        write_sweep(path, edited)
+        assert _sweep_main(path, out, "--resume") == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1, err
+        assert "cannot resume: the sweep changed since it started" in err and change in err
+        assert not (out / "metadata.json").exists()
+        assert len(list((out / "chunks").glob("runs-*.parquet"))) == 2
+
+    path.write_text(text)
+    assert _sweep_main(path, out, "--resume") == 0
+    assert len(pd.read_parquet(out / "runs.parquet")) == 12 * 4
+    assert json.loads((out / "metadata.json").read_text())["sweep_text"] == text
+
+
+def test_resume_refuses_options_that_differ_from_those_the_sweep_started_with(
+    tmp_path, monkeypatch, capsys
+):
+    path = write_sweep(tmp_path / "tiny.yaml", {**TINY, "replicates": 2})
+    out = tmp_path / "o"
+    _interrupted_sweep(monkeypatch, path, out, "--replicates", "3", "--task-runs", "3")
+    capsys.readouterr()
+    for option, change in (
+        ("--replicates", "replicates 3 -> 5"),
+        ("--task-runs", "task_runs 3 -> 6"),
+    ):
+        assert _sweep_main(path, out, "--resume", option, change[-1]) == 2
+        err = capsys.readouterr().err
+        assert "cannot resume" in err and change in err and "--overwrite" in err
+    assert _sweep_main(path, out, "--resume", "--replicates", "3") == 0  # the same: fine
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 12 * 3 and set(runs.replicate) == {0, 1, 2}
+
+
+def test_metadata_records_the_text_the_data_were_made_with(tmp_path, monkeypatch):
+    started = {**TINY, "replicates": 2}
+    path = write_sweep(tmp_path / "tiny.yaml", started)
+    text = path.read_text()
+    out = tmp_path / "o"
+    _interrupted_sweep(monkeypatch, path, out, "--task-runs", "2")
+    write_sweep(path, {**started, "description": "edited while the sweep was stopped"})
+    assert _sweep_main(path, out, "--resume") == 0  # the same runs: the resume goes on
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["sweep_text"] == text and meta["sweep_description"] == ""
 
 
 # --------------------------------------------------------------------------- reporting

@@ -272,6 +272,30 @@ def test_figures_draw_every_scenario_and_stage():
     assert "tipping point (one-third)" in titles
 
 
+def test_network_figure_draws_the_current_ties_after_cooperation_events():
+    model = PageModel("asean-2003", rng=1)  # cooperation in 2011 and 2018
+    edges = list(model.grid.G.edges())
+    idn_tha = edges.index((2, 8))
+
+    def widths() -> list[float]:
+        lines = figures.network_figure(model, app.agent_portrayal).axes[0].lines
+        return [line.get_linewidth() for line in lines]
+
+    before = widths()
+    while model.year < 2019:
+        model.step()
+    ties = model.state.ties
+    assert ties[2, 8] > model.params.ties[2, 8]  # IDN-THA thickened by the events
+    after = widths()
+    assert after[idn_tha] > before[idn_tha]  # and drawn wider than it began
+    drawn = figures.tie_strengths(model)
+    assert drawn == {(i, j): ties[i, j] for i, j in edges}
+    strongest = model.params.ties.max()
+    assert after == pytest.approx(
+        [figures.TIE_MIN_WIDTH + figures.TIE_WIDTH * ties[i, j] / strongest for i, j in edges]
+    )
+
+
 def test_portrayal_marks_entrepreneurs_and_stages():
     model = PageModel(rng=1)
     idn, sgp = model.member("IDN"), model.member("SGP")

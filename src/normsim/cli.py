@@ -1,7 +1,9 @@
 """The ``normsim`` command.
 
-User mistakes (a malformed scenario, a bad option) end with exit code 2 and one line per
-problem on standard error, never a traceback, and nothing is written under ``--out``.
+User mistakes (a malformed scenario, a bad option, an ``--out`` folder in use or not
+writable) end with exit code 2 and one line per problem on standard error, never a
+traceback, and nothing is written under ``--out``. A write that fails later (disk full) ends
+with exit code 1 and one line, and leaves the folder as it was.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from normsim import __version__
+from normsim.outdir import OutputError, WriteFailed
 from normsim.scenario import ScenarioError, load_scenario
 
 USAGE_ERROR = 2
+WRITE_ERROR = 1
 
 
 class UsageError(Exception):
@@ -41,30 +45,29 @@ def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], i
 _positive, _seed, _port = _whole_number(1), _whole_number(0), _whole_number(1, 65535)
 
 
-def _check_out(out: Path | None) -> None:
-    if out is not None and out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: --out must be a folder, and a file of that name exists")
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Run replicates of a scenario, print the summary, optionally write the tables."""
     from normsim.experiments import run_scenario
+    from normsim.outdir import claim
     from normsim.results import summarize
 
     scenario = load_scenario(args.scenario)
-    _check_out(args.out)
+    if args.steps is not None:  # an override, held to the schema's limits like the file
+        scenario = scenario.with_steps(args.steps)
     if scenario.kind == "threshold" and args.engine != "batch":
         raise UsageError("--engine mesa runs the ASEAN model; threshold scenarios run on "
                          "the batch engine")
+    if args.out is not None:
+        claim(args.out, overwrite=args.overwrite)  # before any computation
     progress = sys.stderr.isatty() and not args.quiet
     results = run_scenario(
-        scenario, args.replicates, args.seed, engine=args.engine, steps=args.steps,
+        scenario, args.replicates, args.seed, engine=args.engine,
         agents=not args.no_agents, progress=progress,
     )
     print(summarize(results))
     if args.out is not None:
-        results.write(args.out)
-        print(f"\nwrote {', '.join(sorted(p.name for p in args.out.iterdir()))} to {args.out}")
+        written = results.write(args.out, overwrite=args.overwrite)
+        print(f"\nwrote {', '.join(written)} to {args.out}")
     return 0
 
 
@@ -91,6 +94,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a sweep file: Parquet chunks streamed to --out, --resume completes what is missing."""
+    import contextlib
     import time
 
     from normsim.sweep import (
@@ -102,25 +106,34 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         remaining_runs,
         run_sweep,
         summarize_sweep,
+        work_dir,
     )
 
     sweep = load_sweep(args.sweep)
     out = args.out if args.out is not None else default_out(sweep)
-    _check_out(out)
-    manifest = read_manifest(out) if args.resume and out.is_dir() else None
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: --out must be a folder, and a file of that name exists")
+    manifest = read_manifest(work_dir(out)) if args.resume and out.is_dir() else None
     replicates = args.replicates or (manifest["replicates"] if manifest else sweep.replicates)
     task_runs = args.task_runs or (manifest["task_runs"] if manifest else TASK_RUNS)
-    samples = args.samples or (manifest.get("samples") if manifest else None)
-    if samples is not None and samples != sweep.samples:
-        sweep = sweep.with_samples(samples)
+    if args.samples is not None and args.samples != sweep.samples:
+        sweep = sweep.with_samples(args.samples)
+    elif manifest and manifest.get("samples") not in (None, sweep.samples):
+        with contextlib.suppress(ScenarioError):  # if the file's design changed, the
+            sweep = sweep.with_samples(manifest["samples"])  # resume check names it
     sweep = sweep.with_replicates(replicates)
     progress = sys.stderr.isatty() and not args.quiet
     started = time.perf_counter()
     try:
         report = run_sweep(sweep, out, workers=args.workers, scheduler=args.scheduler,
-                           resume=args.resume, task_runs=task_runs, progress=progress)
+                           resume=args.resume, task_runs=task_runs, progress=progress,
+                           overwrite=args.overwrite)
     except SweepUsageError as err:
         raise UsageError(str(err)) from None
+    except WriteFailed as err:
+        print(f"normsim: {err}; the finished tasks are kept: rerun with --resume once the "
+              "folder can be written", file=sys.stderr)
+        return WRITE_ERROR
     except KeyboardInterrupt:
         total = sweep.n_points * sweep.replicates
         stored = total - remaining_runs(out, sweep, task_runs)
@@ -134,20 +147,31 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"resumed: ran {report.tasks_run} of {report.tasks} tasks; the other "
               f"{report.tasks - report.tasks_run} were stored before the interruption")
     print(summarize_sweep(out, wall_time=wall if report.tasks_run else None))
-    print(f"\nwrote runs.parquet, steps.parquet, points.parquet and metadata.json to {out}")
+    if report.tasks_run:
+        print(f"\nwrote runs.parquet, steps.parquet, points.parquet, metadata.json and "
+              f"sweep.json to {out}")
     return 0
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Sobol' (or Morris) indices of a sweep folder: a table and a figure."""
     from normsim.plotting import save, sensitivity_indices
-    from normsim.sensitivity import SensitivityError, analyze, format_table, write_table
+    from normsim.sensitivity import (
+        SensitivityError,
+        analyze,
+        format_table,
+        precision_warning,
+        write_table,
+    )
 
     try:
         table = analyze(args.directory, resamples=args.resamples, seed=args.seed)
     except SensitivityError as err:
         raise UsageError(str(err)) from None
     print(format_table(table))
+    warning = precision_warning(table)
+    if warning:
+        print(f"normsim: {warning}", file=sys.stderr)
     path = write_table(args.directory, table)
     figure = save(sensitivity_indices(table),
                   args.directory / "figures" / f"sensitivity.{args.format}")
@@ -220,12 +244,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run replicates of a scenario and summarize them")
-    run.add_argument("scenario", help="scenario YAML file, or a name in scenarios/")
+    run.add_argument("scenario", help="scenario YAML file, or a shipped name "
+                     "(asean-2024, threshold/watts-2002)")
     run.add_argument("--replicates", "-n", type=_positive, default=1000,
                      help="number of replicates (default 1000)")
     run.add_argument("--seed", type=_seed, default=0, help="master seed (default 0)")
     run.add_argument("--steps", type=_positive, default=None,
-                     help="years to simulate (default: to the scenario's end_year)")
+                     help="years to simulate: end_year becomes start_year + T, within the "
+                     "schema's year cap (default: to the scenario's end_year); for a "
+                     "threshold scenario, the step limit")
     run.add_argument("--out", type=Path, default=None,
                      help="folder for runs/steps/agents.parquet and metadata.json")
     run.add_argument("--engine", choices=("batch", "mesa"), default="batch",
@@ -233,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "mesa: one Mesa model per replicate (same results, slower)")
     run.add_argument("--no-agents", action="store_true",
                      help="skip the per-state table (agents.parquet)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace the results already in --out, as a whole")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     run.set_defaults(handler=cmd_run)
 
@@ -251,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Local processes by default; --scheduler sends the tasks to a Dask cluster "
         "(for SLURM/PBS clusters, start one with dask-jobqueue: see the README or the "
         "docs of normsim.sweep).")
-    sweep.add_argument("sweep", help="sweep YAML file, or a name in scenarios/sweeps/")
+    sweep.add_argument("sweep", help="sweep YAML file, or a shipped name (asean-levers)")
     sweep.add_argument("--out", type=Path, default=None,
                        help="output folder (default results/<sweep name>)")
     sweep.add_argument("--replicates", "-n", type=_positive, default=None,
@@ -264,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="address of a running Dask scheduler, e.g. tcp://host:8786")
     sweep.add_argument("--resume", action="store_true",
                        help="complete the interrupted sweep in --out")
+    sweep.add_argument("--overwrite", action="store_true",
+                       help="replace the results already in --out, as a whole, once the "
+                       "new sweep is complete")
     sweep.add_argument("--task-runs", type=_positive, default=None,
                        help="runs per task, the unit of resumption (default 1000)")
     sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -303,9 +335,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as err:
         print(err, file=sys.stderr)
         return USAGE_ERROR
-    except UsageError as err:
+    except (UsageError, OutputError) as err:
         print(f"normsim: {err}", file=sys.stderr)
         return USAGE_ERROR
+    except WriteFailed as err:
+        print(f"normsim: {err}", file=sys.stderr)
+        return WRITE_ERROR
     except KeyboardInterrupt:
         print("normsim: interrupted; nothing was written", file=sys.stderr)
         return 130

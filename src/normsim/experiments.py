@@ -96,7 +96,11 @@ def run_scenario(
 
     ASEAN scenarios run on either engine; threshold scenarios on the batch engine only,
     and write the per-agent table only when the scenario asks for it (``record_agents``).
+    ``steps`` is applied with :meth:`Scenario.with_steps`: held to the schema's limits, and
+    the metadata's resolved scenario says what ran.
     """
+    if steps is not None:
+        scenario, steps = scenario.with_steps(steps), None
     seeds = replicate_seeds(seed, replicates)
     indices = list(range(replicates))
     if scenario.kind == "threshold":

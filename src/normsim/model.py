@@ -8,6 +8,8 @@ update rule of :mod:`normsim.dynamics` on a single replicate and shows it on the
 
 from __future__ import annotations
 
+from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,12 @@ from normsim.norms import NORM_KEYS, RegionalStage, StateStage
 from normsim.scenario import Scenario, build_params, lever_overrides, load_scenario
 
 DEFAULT_SCENARIO = "asean-2024"
+SEED_BOUND = 2**63
+"""A seed drawn for an unseeded run lies in ``[0, SEED_BOUND)``, as replicate seeds do."""
 
 
-# Reporters are named module-level functions, never lambdas, so models pickle.
+# Reporters are named module-level functions, or partials of them, never lambdas or
+# closures, so models pickle.
 def adopter_share(model: AseanModel) -> float:
     """Share of states holding the norm (adopters and internalized)."""
     return float(model.state.adopter_share()[0])
@@ -45,20 +50,14 @@ def institutional_adoption(model: AseanModel) -> bool:
     return bool(model.state.institution[0])
 
 
-def _stage_count(stage: StateStage):
-    def count(model: AseanModel) -> int:
-        return int((model.state.stage[0] == stage).sum())
-
-    count.__name__ = f"n_{stage.name.lower()}"
-    return count
+def stage_count(model: AseanModel, stage: StateStage) -> int:
+    """Number of states in a life-cycle stage of their own."""
+    return int((model.state.stage[0] == stage).sum())
 
 
-def _mean_norm(j: int):
-    def mean(model: AseanModel) -> float:
-        return float(model.state.norms[0, :, j].mean())
-
-    mean.__name__ = f"norm_{NORM_KEYS[j]}"
-    return mean
+def mean_norm(model: AseanModel, j: int) -> float:
+    """Mean strength of core norm ``j`` (its position in ``NORM_KEYS``)."""
+    return float(model.state.norms[0, :, j].mean())
 
 
 MODEL_REPORTERS: dict[str, Any] = {
@@ -66,17 +65,22 @@ MODEL_REPORTERS: dict[str, Any] = {
     "mean_support": mean_support,
     "regional_stage": regional_stage,
     "institutional_adoption": institutional_adoption,
-    **{f"n_{s.name.lower()}": _stage_count(s) for s in StateStage},
-    **{f"norm_{k}": _mean_norm(j) for j, k in enumerate(NORM_KEYS)},
+    **{f"n_{s.name.lower()}": partial(stage_count, stage=s) for s in StateStage},
+    **{f"norm_{k}": partial(mean_norm, j=j) for j, k in enumerate(NORM_KEYS)},
 }
-AGENT_REPORTERS = {"state": "code", "support": "support", "stage": "stage_name"}
+# Attribute getters rather than attribute names: Mesa wraps a name in a closure of its own.
+AGENT_REPORTERS: dict[str, Any] = {
+    "state": attrgetter("code"),
+    "support": attrgetter("support"),
+    "stage": attrgetter("stage_name"),
+}
 
 
 class AseanModel(mesa.Model):
     """The ASEAN peacekeeping-force norm as a Mesa model (one replicate).
 
     Args:
-        scenario: a scenario name in ``scenarios/``, a path to a YAML file, or a
+        scenario: a shipped scenario name (``asean-2024``), a path to a YAML file, or a
             :class:`~normsim.scenario.Scenario`.
         framing: ``standard`` or ``localized`` (norm localization, Acharya 2004).
         entrepreneur_intensity: yearly persuasion effort of every entrepreneur.
@@ -89,6 +93,14 @@ class AseanModel(mesa.Model):
         un_push_year: year of a UN partnership push, or None.
         steps: number of years to run (default: to the scenario's end year).
         rng: the run's seed (an int; a numeric string from a text field is accepted).
+            None draws a fresh seed from the operating system's entropy.
+
+    Attributes:
+        seed: the one integer seed of the run, given or drawn. It seeds Mesa's generators
+            (``rng``, ``random``) and the dynamics' generator alike, so
+            ``AseanModel(..., rng=model.seed)`` replays the run.
+        grid: the Mesa network space; its edge weights are the current ties, synced from
+            the dynamics' ``state.ties`` after every step.
     """
 
     def __init__(
@@ -107,7 +119,10 @@ class AseanModel(mesa.Model):
     ):
         if isinstance(rng, str):  # SolaraViz text fields send strings
             rng = int(rng.strip()) if rng.strip() else None
-        super().__init__(rng=rng)
+        if rng is None:  # one fresh seed, recorded, for Mesa's generators and the dynamics
+            rng = int(np.random.default_rng().integers(SEED_BOUND))
+        self.seed: int = int(rng)
+        super().__init__(rng=self.seed)
         base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.norm_scenario = base.with_overrides(lever_overrides(
             base, framing=framing, entrepreneur_intensity=entrepreneur_intensity,
@@ -116,7 +131,7 @@ class AseanModel(mesa.Model):
         ))
         self.params: Params = build_params(self.norm_scenario, steps)
         # The replicate's generator: the same seed gives the same draws as the batch engine.
-        self.state = initial_state(self.params, [np.random.default_rng(rng)])
+        self.state = initial_state(self.params, [np.random.default_rng(self.seed)])
         self.trajectory = Trajectory(self.params.codes, self.params.start_year)
         self.trajectory.record(self.state)
         self.events: list[dict[str, Any]] = []
@@ -124,10 +139,9 @@ class AseanModel(mesa.Model):
         graph = nx.Graph()
         graph.add_nodes_from(range(self.params.n_states))
         n = self.params.n_states
-        graph.add_weighted_edges_from(
-            (i, j, float(self.params.ties[i, j])) for i in range(n) for j in range(i + 1, n)
-        )
+        graph.add_edges_from((i, j) for i in range(n) for j in range(i + 1, n))
         self.grid = Network(graph, random=self.random, layout=None)
+        self._sync_ties()
         states = self.norm_scenario.data["states"]
         for i, code in enumerate(self.params.codes):
             MemberState(self, self.grid[i], code, states[code]["name"] or code, i)
@@ -162,14 +176,25 @@ class AseanModel(mesa.Model):
         return next(a for a in self.agents if a.code == code)
 
     def step(self) -> None:
-        """One year: the shared update rule, then the event log and the reporters."""
+        """One year: the shared update rule, the network's ties, the event log, the reporters."""
         before_stage = self.state.stage.copy()
         before_regional = int(self.state.regional[0])
         advance(self.state, self.params)
+        self._sync_ties()
         self.trajectory.record(self.state)
         self._log(before_stage[0], before_regional)
         self.datacollector.collect(self)
         self.running = self.state.step < self.params.steps
+
+    def _sync_ties(self) -> None:
+        """Set the network's edge weights to the current ties, ``state.ties``.
+
+        Events change the ties (cooperation thickens every one), so this runs after each
+        step: the space then shows the ties the dynamics use.
+        """
+        ties = self.state.ties
+        for i, j, data in self.grid.G.edges(data=True):
+            data["weight"] = float(ties[i, j])
 
     def _log(self, before_stage: np.ndarray, before_regional: int) -> None:
         step, year = self.state.step, self.year

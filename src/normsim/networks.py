@@ -32,10 +32,13 @@ import scipy.sparse as sp
 __all__ = [
     "GENERATORS",
     "barabasi_albert",
+    "build_bytes",
     "build_network",
     "complete",
     "erdos_renyi",
+    "expected_ties",
     "from_edges",
+    "network_bytes",
     "read_edge_list",
     "ring_lattice",
     "validate_network",
@@ -460,6 +463,78 @@ def validate_network(spec: Mapping[str, Any], path: str = "network") -> dict[str
     elif given:
         raise ValueError(f"{path}: {generator} takes only n")
     return out
+
+
+TIE_BYTES = 24
+"""Memory of one undirected tie in the CSR graph: a float64 weight and an int32 column
+index, stored in both directions (docs/performance.md)."""
+NODE_BYTES = 4
+"""Memory of one node in the CSR graph: its int32 row pointer (docs/performance.md)."""
+BUILD_TIE_BYTES = {"barabasi_albert": 450}
+"""Peak memory per tie while a generator builds its graph, where it exceeds the default
+``BUILD_TIE_BYTES_DEFAULT``: networkx's graph objects (measured with tracemalloc)."""
+BUILD_TIE_BYTES_DEFAULT = 110
+"""Peak memory per tie while the numpy generators build a graph: the int64 edge lists, the
+COO arrays of both directions and the finished CSR graph (measured: 72 B for complete and
+ring lattices, 91 B for Watts–Strogatz, up to 108 B for Erdős–Rényi)."""
+
+
+def expected_ties(canonical: Mapping[str, Any]) -> int | None:
+    """The number of undirected ties a canonical network specification yields.
+
+    Exact for the deterministic generators and Barabási–Albert, the expectation for
+    Erdős–Rényi; ``None`` for an edge-list file (its ties are known only once it is read).
+
+    Args:
+        canonical: a network specification as :func:`validate_network` returns it.
+
+    Returns:
+        The number of ties, or ``None``.
+    """
+    n = canonical["n"]
+    match canonical.get("generator"):
+        case "complete":
+            return n * (n - 1) // 2
+        case "erdos_renyi":
+            return round(canonical["p"] * (n * (n - 1) // 2))
+        case "ring_lattice" | "watts_strogatz":
+            return n * canonical["k"] // 2
+        case "barabasi_albert":
+            return (n - canonical["m"]) * canonical["m"]
+    return None
+
+
+def network_bytes(canonical: Mapping[str, Any]) -> int:
+    """Memory of the finished CSR graph: ``TIE_BYTES`` per tie plus ``NODE_BYTES`` per node.
+
+    A lower bound of what building it takes (the generators hold their edge lists too);
+    for an edge-list file only the nodes are counted.
+
+    Args:
+        canonical: a network specification as :func:`validate_network` returns it.
+
+    Returns:
+        Bytes.
+    """
+    ties = expected_ties(canonical) or 0
+    return TIE_BYTES * ties + NODE_BYTES * (canonical["n"] + 1)
+
+
+def build_bytes(canonical: Mapping[str, Any]) -> int:
+    """Peak memory while a generator builds the graph (finished graph included).
+
+    Args:
+        canonical: a network specification as :func:`validate_network` returns it.
+
+    Returns:
+        Bytes; for an edge-list file, only the finished graph's nodes (see
+        :func:`network_bytes`).
+    """
+    ties = expected_ties(canonical)
+    if ties is None:
+        return network_bytes(canonical)
+    per_tie = BUILD_TIE_BYTES.get(canonical["generator"], BUILD_TIE_BYTES_DEFAULT)
+    return per_tie * ties + NODE_BYTES * (canonical["n"] + 1)
 
 
 def build_network(

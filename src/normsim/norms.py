@@ -34,8 +34,49 @@ class CoreNorm(IntEnum):
         """The norm's name in scenario files, e.g. ``non_interference``."""
         return self.name.lower()
 
+    @property
+    def label(self) -> str:
+        """The norm's name in words, e.g. ``non-interference and non-intervention``."""
+        return NORM_LABELS[self][0]
+
+    @property
+    def clash(self) -> str:
+        """Why the norm obstructs a regional force, with its source (Haacke 2003)."""
+        return NORM_LABELS[self][1]
+
 
 NORM_KEYS: tuple[str, ...] = tuple(norm.key for norm in CoreNorm)
+
+NORM_LABELS: dict[CoreNorm, tuple[str, str]] = {
+    CoreNorm.SOVEREIGNTY: (
+        "sovereign equality",
+        "members fear foreign military presence on their soil (002:812–817)",
+    ),
+    CoreNorm.NON_FORCE: (
+        "non-recourse to force and peaceful settlement",
+        "peacekeeping operations may need to use force (002:822–834)",
+    ),
+    CoreNorm.NON_INTERFERENCE: (
+        "non-interference and non-intervention",
+        'peacekeeping is seen as intervention, "a never-ending norm clash" (002:836–857)',
+    ),
+    CoreNorm.NON_INVOLVEMENT: (
+        "non-involvement of ASEAN in unresolved bilateral conflicts",
+        "peacekeepers observe and monitor between conflict parties (002:859–865)",
+    ),
+    CoreNorm.QUIET_DIPLOMACY: (
+        "quiet diplomacy",
+        "behind-the-scenes talks are at odds with open, transparent operations (002:867–876)",
+    ),
+    CoreNorm.MUTUAL_RESPECT: (
+        "mutual respect and tolerance",
+        "non-confrontational bargaining may not suffice to prepare a force (002:878–886)",
+    ),
+}
+"""Each core norm's name in words and its clash with a regional force (seed 002:809–886).
+
+Enum members carry no docstrings at run time: the parameter table reads these.
+"""
 
 
 class StateStage(IntEnum):

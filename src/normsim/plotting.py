@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from normsim.outdir import atomic_file
 from normsim.results import REGIONAL_NAMES, wilson_interval
 from normsim.sweep import bin_labels, order_labels
 
@@ -546,6 +547,143 @@ def adoption_order(
     return fig
 
 
+# --------------------------------------------------------------------------- threshold
+
+
+def _held_shares(steps: pd.DataFrame) -> pd.DataFrame:
+    """Adopter share by step (rows) and run (columns), each run held at its fixed point.
+
+    A threshold run stops early once no node changes; adoption is monotone, so its share
+    after that step is its final share.
+    """
+    wide = steps.pivot(index="step", columns="run_id", values="adopter_share")
+    return wide.sort_index().ffill()
+
+
+def cascade_curves(
+    steps: pd.DataFrame,
+    *,
+    tipping_share: float | None = None,
+    band: tuple[float, float] = (0.25, 0.75),
+    max_runs: int = 200,
+    title: str | None = None,
+) -> Figure:
+    """Threshold cascades: adopter share against step for each replicate, with the median.
+
+    Each replicate is a thin line (at most ``max_runs`` of them, the first by run id), held
+    at its final share after it reaches its fixed point; over them the median across all
+    runs and its ``band`` quantiles. Adoption is monotone (Granovetter 1978; Watts 2002),
+    so every curve rises to its final size.
+
+    Args:
+        steps: the steps table of a threshold run (run_id, step, adopter_share).
+        tipping_share: the scenario's cascade share, drawn as a line; None draws none.
+        band: lower and upper quantile of the ribbon.
+        max_runs: at most this many replicate curves are drawn.
+        title: the figure title.
+    """
+    wide = _held_shares(steps)
+    n_runs = wide.shape[1]
+    fig = _figure(8.0, 4.6)
+    ax = fig.subplots()
+    shown = wide.iloc[:, :max_runs]
+    drawn = f"{shown.shape[1]:,} of {n_runs:,} runs" if n_runs > max_runs else "each run"
+    for i, column in enumerate(shown.columns):
+        ax.plot(
+            wide.index,
+            shown[column],
+            color="#888888",
+            lw=0.7,
+            alpha=0.35,
+            label=drawn if i == 0 else None,
+        )
+    median = wide.median(axis=1)
+    lo, hi = wide.quantile(band[0], axis=1), wide.quantile(band[1], axis=1)
+    low, high = int(band[0] * 100), int(band[1] * 100)
+    ax.fill_between(
+        wide.index,
+        lo,
+        hi,
+        color=PALETTE[0],
+        alpha=0.2,
+        lw=0,
+        label=f"{low}th–{high}th percentile of runs",
+    )
+    ax.plot(wide.index, median, color=PALETTE[0], lw=2.2, label="median of runs")
+    if tipping_share is not None:
+        _tipping_line(ax, tipping_share)
+    ax.set_ylim(0, 1)
+    ax.set_xlim(wide.index[0], max(wide.index[-1], 1))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("step (a run that has stopped stays at its final share)")
+    ax.set_ylabel("adopters (share of nodes)")
+    ax.legend(loc="upper left", frameon=False)
+    fig.suptitle(title or f"Cascade curves ({n_runs:,} runs)")
+    _styled(fig)
+    return fig
+
+
+def final_sizes(
+    runs: pd.DataFrame,
+    *,
+    tipping_share: float | None = None,
+    bins: int = 50,
+    title: str | None = None,
+) -> Figure:
+    """Threshold cascades: the distribution of final sizes (final adopter share).
+
+    A histogram of the runs' final adopter shares on [0, 1]: global cascades and
+    failures to spread form two modes (Watts 2002). The cascade share is drawn, with
+    P(cascade) and its 95% Wilson interval.
+
+    Args:
+        runs: the runs table of a threshold run (final_adopter_share, cascade_reached).
+        tipping_share: the scenario's cascade share, drawn as a line; None draws none.
+        bins: number of equal bins on [0, 1].
+        title: the figure title.
+    """
+    sizes = runs["final_adopter_share"].astype(float)
+    n = len(sizes)
+    fig = _figure(8.0, 4.2)
+    ax = fig.subplots()
+    ax.hist(sizes, bins=np.linspace(0.0, 1.0, bins + 1), color=PALETTE[0], alpha=0.85)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("final size (share of nodes that adopted by the fixed point)")
+    ax.set_ylabel("runs")
+    if tipping_share is not None:
+        ax.axvline(tipping_share, color=TIPPING_COLOUR, lw=1.4, ls="--", zorder=3)
+        cascaded = runs["cascade_reached"].astype(bool)
+        k = int(cascaded.sum())
+        lo, hi = wilson_interval(k, n)
+        big, small = sizes[cascaded], sizes[~cascaded]
+        lines = [
+            f"cascade share {tipping_share:.0%}",
+            f"P(cascade) {k / max(n, 1):.1%}, 95% CI [{lo:.1%}, {hi:.1%}]",
+            f"({k:,} of {n:,} runs)",
+        ]
+        if len(big):
+            lines.append(f"median final size, cascades: {big.median():.1%}")
+        if len(small):
+            lines.append(f"median final size, others: {small.median():.2%}")
+        ax.annotate(
+            "\n".join(lines),
+            xy=(tipping_share, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(6 if tipping_share <= 0.6 else -6, -4),
+            textcoords="offset points",
+            ha="left" if tipping_share <= 0.6 else "right",
+            va="top",
+            fontsize=8.5,
+            color=TIPPING_COLOUR,
+        )
+    fig.suptitle(title or f"Distribution of final sizes ({n:,} runs)")
+    _styled(fig)
+    return fig
+
+
 # --------------------------------------------------------------------------- sensitivity
 
 
@@ -634,10 +772,31 @@ def save(fig: Figure, path: Path) -> Path:
     """Save a figure (format from the suffix), atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{path.name}")
-    fig.savefig(tmp, format=path.suffix.lstrip("."))
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip("."))
     return path
+
+
+def _plot_threshold(directory: Path, meta: dict[str, Any], fmt: str) -> list[Path]:
+    """The figures of a threshold run folder: cascade curves and final sizes."""
+    share = meta["scenario_resolved"]["tipping_share"]
+    name = meta["scenario_name"]
+    figures = directory / "figures"
+    steps = pd.read_parquet(
+        directory / "steps.parquet", columns=["run_id", "step", "adopter_share"]
+    )
+    curves = cascade_curves(steps, tipping_share=share, title=f"{name}: cascade curves")
+    del steps
+    runs = pd.read_parquet(
+        directory / "runs.parquet", columns=["run_id", "cascade_reached", "final_adopter_share"]
+    )
+    sizes = final_sizes(
+        runs, tipping_share=share, title=f"{name}: distribution of final sizes ({len(runs):,} runs)"
+    )
+    return [
+        save(curves, figures / f"cascade_curves.{fmt}"),
+        save(sizes, figures / f"final_sizes.{fmt}"),
+    ]
 
 
 def plot_directory(directory: Path, fmt: str = "png") -> list[Path]:
@@ -646,7 +805,8 @@ def plot_directory(directory: Path, fmt: str = "png") -> list[Path]:
     A ``normsim run`` folder gets trajectories, tipping years and adoption order; a sweep
     folder adds the main effects of its parameters, a heatmap of the two that matter most,
     trajectories and tipping years split by the lever that matters most, and, after
-    ``normsim sensitivity``, the sensitivity indices.
+    ``normsim sensitivity``, the sensitivity indices. A threshold run folder gets its
+    cascade curves and the distribution of final sizes.
     """
     from normsim.sensitivity import read_table
 
@@ -655,6 +815,8 @@ def plot_directory(directory: Path, fmt: str = "png") -> list[Path]:
     directory = Path(directory)
     meta = json.loads((directory / "metadata.json").read_text())
     data = meta["scenario_resolved"]
+    if data.get("kind") == "threshold":
+        return _plot_threshold(directory, meta, fmt)
     start = data["start_year"]
     end = meta.get("end_year", start + meta["steps"])
     share = data["region"]["tipping_share"]

@@ -13,11 +13,8 @@ Every row carries the run's seed, so any run can be replayed alone.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -27,11 +24,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from normsim import outdir
 from normsim.norms import NORM_KEYS, RegionalStage, StateStage
 
 STAGE_NAMES = [s.name.lower() for s in StateStage]
 REGIONAL_NAMES = [s.name.lower() for s in RegionalStage]
 TABLE_FILES = {"runs": "runs.parquet", "steps": "steps.parquet", "agents": "agents.parquet"}
+METADATA_FILE = "metadata.json"
 
 
 @dataclass
@@ -43,38 +42,85 @@ class Results:
     agents: pd.DataFrame | None
     metadata: dict[str, Any]
 
-    def write(self, out: Path) -> None:
-        """Write the tables and ``metadata.json`` into ``out`` all at once.
+    def write(self, out: Path, *, overwrite: bool = False) -> list[str]:
+        """Write the tables and ``metadata.json`` into ``out`` as one set.
 
-        Everything is written into a temporary folder beside ``out`` first and moved into
-        place at the end, so an interrupted write leaves no half-written results.
+        The set is written into a staging folder beside ``out`` and put in place whole
+        (:func:`normsim.outdir.publish`): an interrupted write leaves no half-written
+        results, and with ``overwrite`` the old set stays readable until the new one is
+        complete. ``metadata.json`` records the files of the set (``files``).
+
+        Args:
+            out: the output folder; it must be missing or empty unless ``overwrite``.
+            overwrite: replace what ``out`` holds, as a whole.
+
+        Returns:
+            The names of the files written, sorted.
+
+        Raises:
+            normsim.outdir.OutputError: ``out`` holds something and ``overwrite`` is not
+                given, or cannot be written.
+            normsim.outdir.WriteFailed: writing failed; nothing was written.
         """
         out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-        try:
+        outdir.claim(out, overwrite=overwrite)
+        files = sorted([f for n, f in TABLE_FILES.items() if getattr(self, n) is not None]
+                       + [METADATA_FILE])
+        metadata = {**self.metadata, "files": files}
+
+        def write(staging: Path) -> None:
             for name, file in TABLE_FILES.items():
                 table = getattr(self, name)
                 if table is not None:
                     table.to_parquet(staging / file, index=False)
-            (staging / "metadata.json").write_text(json.dumps(self.metadata, indent=2) + "\n")
-            out.mkdir(exist_ok=True)
-            for item in staging.iterdir():
-                os.replace(item, out / item.name)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
+
+        return outdir.publish(out, write, last=METADATA_FILE)
+
+
+class ResultsError(ValueError):
+    """A folder that holds no complete, consistent set of results."""
 
 
 def read_results(directory: Path) -> Results:
-    """Read the tables that :meth:`Results.write` wrote."""
+    """Read the tables that :meth:`Results.write` wrote.
+
+    Raises:
+        ResultsError: ``metadata.json`` is missing, a file it lists is missing, or a table
+            beside it does not belong to the set (left by another run).
+    """
     directory = Path(directory)
+    meta_file = directory / METADATA_FILE
+    if not meta_file.is_file():
+        raise ResultsError(f"{directory}: no results here (metadata.json is missing)")
+    metadata = json.loads(meta_file.read_text())
+    listed = metadata.get("files")
+    known = {*TABLE_FILES.values(), METADATA_FILE, *(listed or ())}
+    present = {f for f in known if (directory / f).is_file()}
+    if listed is None:  # written before sets recorded their files
+        listed = sorted(present if metadata.get("kind") != "sweep"
+                        else present - {TABLE_FILES["agents"]})
+    missing = sorted(set(listed) - present)
+    strays = sorted(present & set(TABLE_FILES.values()) - set(listed))
+    if missing or not {TABLE_FILES["runs"], TABLE_FILES["steps"]} <= set(listed):
+        raise ResultsError(f"{directory}: incomplete results: "
+                           f"{', '.join(missing) or 'runs/steps.parquet'} missing")
+    if strays:
+        raise ResultsError(f"{directory}: {', '.join(strays)} does not belong to the results "
+                           "in metadata.json (left by another run); rewrite the folder "
+                           "with --overwrite")
     agents_file = directory / TABLE_FILES["agents"]
-    return Results(
+    results = Results(
         runs=pd.read_parquet(directory / TABLE_FILES["runs"]),
         steps=pd.read_parquet(directory / TABLE_FILES["steps"]),
-        agents=pd.read_parquet(agents_file) if agents_file.exists() else None,
-        metadata=json.loads((directory / "metadata.json").read_text()),
+        agents=pd.read_parquet(agents_file) if TABLE_FILES["agents"] in listed else None,
+        metadata=metadata,
     )
+    expected = metadata.get("runs", metadata.get("replicates"))
+    if expected is not None and len(results.runs) != expected:
+        raise ResultsError(f"{directory}: runs.parquet has {len(results.runs)} runs, "
+                           f"metadata.json says {expected}; the files do not belong together")
+    return results
 
 
 def _nullable(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
@@ -299,6 +345,32 @@ def _summarize_threshold(results: Results) -> str:
     ])
 
 
+def _tipping_point(data: dict[str, Any], n_states: int, held: int) -> str:
+    """The tipping point in words: a count of states (and how many more), or a share."""
+    share = data["region"]["tipping_share"]
+    weights = {float(s.get("tipping_weight", 1.0)) for s in data["states"].values()}
+    if len(weights) == 1:
+        needed = next((k for k in range(n_states + 1) if k / n_states >= share), None)
+        if needed is not None:
+            more = f" ({needed - held} more)" if needed > held else " (reached at the start)"
+            return f"tipping at {needed} of {n_states}{more}"
+    return f"tipping at a weighted adopter share of {share:.0%}"
+
+
+def _start_adopters(results: Results) -> pd.Series:
+    """Per state code, the share of runs in which it holds the norm at step 0.
+
+    ``adoption_order`` lists a run's adopters by their first step of adoption, so its first
+    ``n_adopter + n_internalized`` (of step 0) are the adopters at the start.
+    """
+    steps, runs = results.steps, results.runs
+    first = steps.loc[steps["step"] == 0].set_index("run_id")
+    held = (first["n_adopter"] + first["n_internalized"]).reindex(runs["run_id"]).to_numpy()
+    tally = Counter(c for order, k in zip(runs["adoption_order"], held, strict=True)
+                    for c in order[: int(k)])
+    return pd.Series(tally, dtype=float) / max(len(runs), 1)
+
+
 def summarize(results: Results) -> str:
     """The text summary that ``normsim run`` prints."""
     if results.metadata["scenario_resolved"]["kind"] == "threshold":
@@ -308,20 +380,25 @@ def summarize(results: Results) -> str:
     start, end = data["start_year"], data["start_year"] + meta["steps"]
     codes = list(data["states"])
     n = len(runs)
+    at_start = _start_adopters(results).reindex(codes, fill_value=0.0)
+    usual = [c for c in codes if at_start[c] > 0.5]
     lines = [
         f"normsim {meta['normsim_version']} · scenario {meta['scenario_name']} "
         f"({start}–{end}) · {n} runs · master seed {meta['master_seed']} · "
         f"engine {meta['engine']}",
         "",
+        f"adopters at the start ({start}): {', '.join(usual) or 'none'} ({len(usual)} of "
+        f"{len(codes)}{' in most runs' if any(0 < at_start[c] < 1 for c in codes) else ''}); "
+        f"{_tipping_point(data, len(codes), len(usual))}",
         _probability(f"P(cascade by {end})", runs["cascade_reached"]),
         f"  tipping year (runs that tipped)   {_quantiles(runs['tipping_year'], '.0f')}",
         *_histogram(runs["tipping_year"]),
         _probability(f"P(institutional adoption by {end})", runs["institutional_adoption"]),
         f"  adoption year                     {_quantiles(runs['adoption_year'], '.0f')}",
-        "",
-        "Blockers at the last failed vote (share of runs with a failed vote):",
     ]
     voted = runs[runs["blockers"].map(len) > 0]
+    lines += ["", "Blockers at the last failed vote (share of the "
+              f"{len(voted)} runs with a failed vote):"]
     tally = Counter(code for blockers in voted["blockers"] for code in blockers)
     if tally:
         lines += [f"  {code}  {count / len(voted):6.1%}" for code, count in tally.most_common(5)]
@@ -331,10 +408,17 @@ def summarize(results: Results) -> str:
     for order in runs["adoption_order"]:
         for rank, code in enumerate(order):
             ranks[code].append(rank)
-    lines += ["", "Adoption order (P(adopts by the horizon), median rank among adopters):"]
+    lines += [
+        "",
+        f"Adoption order: 'by {end}' is P(adopts by the horizon), the share of runs in which the",
+        f"state holds the norm at any step from {start} (step 0) on; 'at the start', the share",
+        f"in which it already holds it in {start} (support >= its threshold, drawn per run)",
+        f"  {'state':<5}  {f'by {end}':>7}  {'at the start':>12}  median rank among adopters",
+    ]
     for code in sorted(codes, key=lambda c: (-len(ranks[c]), np.median(ranks[c] or [99]))):
-        rank = f"   rank {np.median(ranks[code]) + 1:.0f}" if ranks[code] else ""
-        lines.append(f"  {code}  {len(ranks[code]) / n:6.1%}{rank}")
+        rank = f"{np.median(ranks[code]) + 1:.0f}" if ranks[code] else "—"
+        held = f"{at_start[code]:.1%}" if at_start[code] else "—"
+        lines.append(f"  {code:<5}  {len(ranks[code]) / n:>7.1%}  {held:>12}  {rank}")
     common = Counter(tuple(o[:4]) for o in runs["adoption_order"] if len(o) >= 4)
     if common:
         order, count = common.most_common(1)[0]

@@ -9,13 +9,17 @@ naming the file, the key path and what is allowed, and raises :class:`ScenarioEr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import yaml
@@ -23,8 +27,14 @@ import yaml
 from normsim.dynamics import Entrepreneur, Event, Params
 from normsim.norms import NORM_KEYS, CoreNorm, Framing, Strategy
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-"""The repository's scenario folder (present in a source checkout or editable install)."""
+SCENARIO_DIR = Path(str(resources.files("normsim.scenarios")))
+"""The shipped scenario files: package data ``normsim.scenarios``, which is the repository's
+``scenarios/`` folder (``pyproject.toml`` maps it), in a wheel and an editable install alike.
+Find files in it by name with :func:`resolve_path`, list them with :func:`shipped_names`."""
+
+type FileKind = Literal["scenario", "sweep"]
+SHIPPED_FOLDER: dict[FileKind, str] = {"scenario": "", "sweep": "sweeps"}
+"""Where each kind of shipped file lives under :data:`SCENARIO_DIR`."""
 
 STATE_CODE = re.compile(r"^[A-Z]{3}$")
 
@@ -177,12 +187,29 @@ class Checked:
 type Spec = Num | Choice | Text | Flag | Code | Checked | Section | StateMap | ListOf | Tagged
 
 
-def _norm_section(defaults: Mapping[str, float], doc: str, source: str, hi: float = 1.0):
+def _norm_section(defaults: Mapping[str, float], doc: str, source: str,
+                  meaning: Callable[[CoreNorm], str], hi: float = 1.0) -> Section:
+    """One number per core norm; ``meaning`` says what the number means for each norm."""
     return Section(
-        {k: Num(defaults.get(k, 0.0), 0.0, hi, CoreNorm[k.upper()].__doc__ or "", source)
-         for k in NORM_KEYS},
+        {norm.key: Num(defaults.get(norm.key, 0.0), 0.0, hi, meaning(norm), source)
+         for norm in CoreNorm},
         doc,
     )
+
+
+def _state_norm(norm: CoreNorm) -> str:
+    return (f"Strength of the state's attachment to {norm.label}, a core norm of the ASEAN "
+            f"Way (Haacke 2003); its clash with the force: {norm.clash}.")
+
+
+def _norm_conflict(norm: CoreNorm) -> str:
+    return (f"Conflict of the proposed norm with {norm.label} (Haacke 2003): how strongly "
+            f"this core norm obstructs a regional force; {norm.clash}.")
+
+
+def _conflict_reduction(norm: CoreNorm) -> str:
+    return (f"Share of the conflict with {norm.label} that localized framing removes "
+            "(Acharya 2004).")
 
 
 def _prob(default: float, doc: str, source: str = "assumption") -> Num:
@@ -214,7 +241,7 @@ STATE = Section(
         "tipping_weight": Num(1.0, 0.0, 100.0, "Weight in the tipping share: Finnemore & "
                               "Sikkink's 'critical states' (default: every state counts once)."),
         "norms": _norm_section({k: 0.5 for k in NORM_KEYS}, "Strength of each core norm, 0–1.",
-                               "per state"),
+                               "per state", _state_norm),
     },
     "A member state.",
 )
@@ -272,12 +299,12 @@ ASEAN = Section(
                 "framing": Choice(tuple(f.value for f in Framing), "standard",
                                   "Framing of the proposed norm (Acharya 2004)."),
                 "conflict": _norm_section({}, "Clash of the proposed norm with each core "
-                                          "norm, 0–1.", "002:809–886"),
+                                          "norm, 0–1.", "002:809–886", _norm_conflict),
                 "localization": Section(
                     {
                         "conflict_reduction": _norm_section(
                             {}, "Share of each clash that localized framing removes.",
-                            "001:1 c.2818–3016, c.4740–4860"),
+                            "001:1 c.2818–3016, c.4740–4860", _conflict_reduction),
                         "appeal": _prob(0.8, "Pull of the localized norm relative to the "
                                         "standard one: the price of a weaker norm."),
                     },
@@ -288,9 +315,9 @@ ASEAN = Section(
         ),
         "region": Section(
             {
-                "tipping_share": Num(1 / 3, 0.0, None, "Tipping point: adopter share (weighted "
-                                     "by tipping_weight) >= this; 1/3 of 10 means 4 states.",
-                                     "002:281–283", lo_open=True),
+                "tipping_share": Num(1 / 3, 0.0, 1.0, "Tipping point: adopter share (weighted "
+                                     "by tipping_weight) >= this; 1/3 of 10 means 4 states, "
+                                     "1 means all.", "002:281–283", lo_open=True),
                 "internalization_share": _prob(0.8, "Share of internalized states at which "
                                                "the region reaches internalization."),
                 "summit_interval": Num(1, 1, 10, "Years between summits.", "002:480–481",
@@ -364,7 +391,8 @@ ASEAN = Section(
                 "same_subregion": Num(0.1, -1.0, 1.0, "Added to ties within a subregion."),
                 "pairs": ListOf(
                     Section(
-                        {"states": ListOf(Code("A state of the pair."), length=2),
+                        {"states": ListOf(Code("A state of the pair."),
+                                          "The two states of the pair.", length=2),
                          "change": Num(0.0, -1.0, 1.0, "Added to this pair's tie.")},
                         required=("states", "change"),
                     ),
@@ -400,8 +428,9 @@ THRESHOLD = Section(
                                     form="one of random: K, share: f, nodes: [ids]"),
         "steps": Num(1000, 0, 10**7, "Step limit; a run stops early at a fixed point.",
                      "scenario", integer=True),
-        "tipping_share": Num(1 / 3, 0.0, None, "A run counts as a cascade when its adopter "
-                             "share reaches this.", "002:281–283", lo_open=True),
+        "tipping_share": Num(1 / 3, 0.0, 1.0, "A run counts as a cascade when its adopter "
+                             "share reaches this (1: every node).", "002:281–283",
+                             lo_open=True),
         "record_agents": Flag(False, "Write the per-agent table (adoption step of every "
                               "node; large for large n)."),
     },
@@ -436,6 +465,20 @@ def _type_name(value: Any) -> str:
     )
 
 
+def _finite(value: float) -> bool:
+    """Whether a number is finite as a float (neither nan, nor inf, nor a too-large int)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a value, cut short when very long (an integer of a thousand digits)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
+
+
 def _validate(spec: Spec, value: Any, path: str, ctx: _Context) -> Any:
     """Return ``value`` with defaults filled in; record every problem in ``ctx``."""
     match spec:
@@ -445,15 +488,21 @@ def _validate(spec: Spec, value: Any, path: str, ctx: _Context) -> Any:
                     ctx.fail(path, f"null is not allowed; allowed: {spec.allowed()}")
                 return None
             is_number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not is_number or (spec.integer and not float(value).is_integer()):
+            if is_number and not (spec.integer and isinstance(value, int)) and not _finite(value):
+                ctx.fail(path, f"{_short(value)} is not a finite number; allowed: "
+                         f"{spec.allowed()}")
+                return spec.default
+            if not is_number or (spec.integer and isinstance(value, float)
+                                 and not value.is_integer()):
                 ctx.fail(path, f"expected {spec.allowed()}, got {_type_name(value)} {value!r}")
                 return spec.default
             too_low = spec.lo is not None and (
                 value <= spec.lo if spec.lo_open else value < spec.lo
             )
             too_high = spec.hi is not None and value > spec.hi
-            if too_low or too_high or value != value:  # value != value: NaN
-                ctx.fail(path, f"{value!r} is out of range; allowed: {spec.allowed()}")
+            if too_low or too_high:
+                ctx.fail(path, f"{_short(value)} is out of range; allowed: {spec.allowed()}")
+                return spec.default
             return int(value) if spec.integer else float(value)
         case Choice():
             if not isinstance(value, str) or value not in spec.options:
@@ -567,10 +616,62 @@ def _check_threshold(data: dict, ctx: _Context) -> None:
         ctx.fail("threshold", "give exactly one of threshold or absolute_threshold")
         return
     try:
-        validate_threshold_scenario(data)
+        canonical = validate_threshold_scenario(data)
     except ValueError as err:
         path, _, message = str(err).partition(": ")
         ctx.fail(path, message or path)
+        return
+    _check_memory(canonical["network"], ctx)
+
+
+_GIB = 2**30
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process may still use, or ``None`` if the system does not say.
+
+    ``MemAvailable`` of ``/proc/meminfo`` (else the physical memory), capped by a cgroup
+    limit when one is set (a container's share of the machine).
+    """
+    found: list[int] = []
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    if not found:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            found.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        with contextlib.suppress(OSError, ValueError):
+            found.append(int(Path(limit).read_text().strip()))  # "max": no limit
+    return min(found) if found else None
+
+
+def _check_memory(network: dict, ctx: _Context) -> None:
+    """Refuse a network whose graph and engine cannot fit in this machine's memory."""
+    from normsim.networks import (
+        NODE_BYTES,
+        TIE_BYTES,
+        build_bytes,
+        expected_ties,
+        network_bytes,
+    )
+    from normsim.threshold import AGENT_BYTES
+
+    n = network["n"]
+    running = network_bytes(network) + AGENT_BYTES * n
+    needed = max(build_bytes(network), running)
+    limit = available_memory()
+    if limit is None or needed <= limit:
+        return
+    what = network.get("generator", "edge-list")
+    ties = expected_ties(network)
+    count = "" if ties is None else f"{ties:,} ties x {TIE_BYTES} B + "
+    ctx.fail("network", f"a {what} network with n = {n:,} needs about {needed / _GIB:,.1f} "
+             f"GiB of memory (the graph and engine alone {running / _GIB:,.1f} GiB: "
+             f"{count}{n:,} nodes x {NODE_BYTES + AGENT_BYTES} B), more than the "
+             f"{limit / _GIB:,.1f} GiB available here; allowed: a network that fits "
+             "(fewer nodes or ties)")
 
 
 def _check_consistency(data: dict, ctx: _Context) -> None:
@@ -590,8 +691,14 @@ def _check_consistency(data: dict, ctx: _Context) -> None:
             first, last = role.get("from"), role.get("until")
             if isinstance(first, int) and isinstance(last, int) and last < first:
                 ctx.fail(f"entrepreneurs.{code}.until", f"{last} is before from ({first})")
-    if data.get("states") == {}:
+    states = data.get("states")
+    if states == {}:
         ctx.fail("states", "at least one state is required")
+    elif isinstance(states, dict) and not any(
+            isinstance(s.get("tipping_weight"), float) and s["tipping_weight"] > 0
+            for s in states.values()):
+        ctx.fail("states", "every tipping_weight is 0, so the region could never tip; "
+                 "allowed: at least one state with tipping_weight > 0")
 
 
 # --------------------------------------------------------------------------- loading
@@ -648,31 +755,180 @@ class Scenario:
             _set_path(raw, key, value)
         return replace(self, data=validate(raw, self.source))
 
+    def with_steps(self, steps: int) -> Scenario:
+        """The scenario run for ``steps`` steps, within the schema's limits.
 
-def resolve_path(name: str | Path) -> Path:
-    """Find a scenario file: the path as given, or a name in the scenarios folder."""
+        An ASEAN scenario's horizon becomes ``end_year = start_year + steps``; a threshold
+        scenario's step limit becomes ``steps``. Either is an override validated like the
+        file itself, so the year cap applies and the resolved scenario says what runs.
+
+        Raises:
+            ScenarioError: when the horizon is beyond the schema's limits.
+        """
+        if self.kind == "threshold":
+            key, value = "steps", steps
+            cap = THRESHOLD.fields["steps"].hi
+        else:
+            key, value = "end_year", self.start_year + steps
+            cap = ASEAN.fields["end_year"].hi - self.start_year
+        try:
+            return self.with_overrides({key: value})
+        except ScenarioError as err:
+            note = f" (asked for {steps:,} steps; at most {int(cap):,} from this scenario)"
+            raise ScenarioError(err.file, [replace(p, message=p.message + note)
+                                           for p in err.problems]) from None
+
+
+def shipped_names(kind: FileKind = "scenario") -> tuple[str, ...]:
+    """The names of the scenario (or sweep) files shipped with normsim, sorted.
+
+    Args:
+        kind: ``scenario`` (``asean-2024``, ``threshold/watts-2002``: every YAML file outside
+            ``sweeps/``) or ``sweep`` (``asean-levers``: the files in ``sweeps/``).
+
+    Returns:
+        Names as :func:`resolve_path` takes them: relative, ``/``-separated, without ``.yaml``.
+    """
+    root = SCENARIO_DIR / SHIPPED_FOLDER[kind]
+    files = (f.relative_to(root) for f in root.rglob("*.yaml"))
+    return tuple(sorted(f.with_suffix("").as_posix() for f in files
+                        if kind == "sweep" or f.parts[0] != SHIPPED_FOLDER["sweep"]))
+
+
+def resolve_path(name: str | Path, kind: FileKind = "scenario", *,
+                 relative_to: Path | None = None) -> Path:
+    """Find a scenario or sweep file: the one resolver of the CLI, models, viz and files.
+
+    ``name`` is first a path, relative to ``relative_to`` (default: the current folder):
+    an existing file is returned as it is. Otherwise it is the name of a file shipped with
+    normsim (:func:`shipped_names`), found through :mod:`importlib.resources` from any
+    folder: ``asean-2024`` or ``threshold/watts-2002.yaml`` for a scenario, ``asean-levers``
+    for a sweep (in ``sweeps/``); ``.yaml`` may be left off.
+
+    Args:
+        name: a path or a shipped name.
+        kind: what is looked for: a ``scenario`` or a ``sweep`` file.
+        relative_to: the folder a relative path starts from (the including file's folder for
+            ``extends:`` and a sweep's ``scenario:``).
+
+    Returns:
+        The path of the file.
+
+    Raises:
+        ScenarioError: ``name`` is a folder, or neither a file nor a shipped name; the
+            message lists what would do.
+    """
     path = Path(name)
-    if path.is_file():
-        return path
-    for candidate in (SCENARIO_DIR / path, SCENARIO_DIR / f"{path}.yaml"):
-        if candidate.is_file():
-            return candidate
-    raise ScenarioError(str(name), [Problem("(file)", "no such file; give a path to a "
-                                            "scenario YAML file or a name in scenarios/")])
+    given = path if relative_to is None else relative_to / path
+    if given.is_file():
+        return given
+    shipped = SCENARIO_DIR / SHIPPED_FOLDER[kind] / path
+    if not given.is_dir() and not path.is_absolute():
+        for candidate in (shipped, shipped.with_name(f"{shipped.name}.yaml")):
+            if candidate.is_file():
+                return candidate
+    folder = given if given.is_dir() else shipped if shipped.is_dir() else None
+    if folder is not None:  # name what would do: its files, as paths or as shipped names
+        inside = [str(path / f.name) if folder is given else (path / f.stem).as_posix()
+                  for f in sorted(folder.glob("*.yaml"))]
+        more = f" and {len(inside) - 6} more" if len(inside) > 6 else ""
+        hint = (f"; YAML files in it: {', '.join(inside[:6])}{more}" if inside
+                else f"; give the path of a {kind} YAML file")
+        raise ScenarioError(str(name), [Problem("(file)", f"is a folder, not a {kind} "
+                                                f"file{hint}")])
+    names = ", ".join(shipped_names(kind))
+    raise ScenarioError(str(name), [Problem("(file)", f"no such file; give a path to a {kind} "
+                                            f"YAML file or a shipped {kind} name: {names}")])
 
 
-def _read_yaml(path: Path) -> tuple[Any, str]:
+# YAML 1.2 floats: 1e-2, 1E5 and .5 are numbers (YAML 1.1, PyYAML's default, reads the first
+# two as text); ints, booleans and null resolve as before. Sexagesimal floats (1:30.5) go.
+_FLOAT_12 = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+
+    |[-+]?(?:[0-9][0-9_]*)\.[0-9_]*
+    |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class YamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 float syntax (see :func:`read_yaml`)."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern]]]] = {
+        first: [(tag, _FLOAT_12 if tag == _FLOAT_TAG else regexp) for tag, regexp in entries]
+        for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+for _first in "-+0123456789.":
+    _entries = YamlLoader.yaml_implicit_resolvers.setdefault(_first, [])
+    if not any(tag == _FLOAT_TAG for tag, _ in _entries):
+        _entries.insert(0, (_FLOAT_TAG, _FLOAT_12))
+
+
+def _duplicate_keys(root: yaml.Node | None, loader: YamlLoader) -> list[Problem]:
+    """Every key given twice in one mapping, with the lines of both (first one kept)."""
+    problems: list[tuple[int, Problem]] = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [] if root is None else [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:  # an alias: checked where its anchor is
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((item, _join(path, i)) for i, item in enumerate(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                    continue
+                key = loader.construct_object(key_node)
+                line = key_node.start_mark.line + 1
+                where = _join(path, str(key))
+                if key in first_line:
+                    problems.append((line, Problem(
+                        where, f"duplicate key {key!r}: given on line {first_line[key]} and "
+                        f"again on line {line}; give each key once")))
+                else:
+                    first_line[key] = line
+                stack.append((value_node, where))
+    return [problem for _, problem in sorted(problems, key=lambda item: item[0])]
+
+
+def read_yaml(path: Path) -> tuple[Any, str]:
+    """Read a YAML file (scenario or sweep) and return its data and its text.
+
+    YAML 1.2 float syntax: ``1e-2`` is a number, as a person writes it. A key given twice
+    in one mapping is an error naming both lines (PyYAML would silently keep the last).
+
+    Raises:
+        ScenarioError: an unreadable file, invalid YAML or duplicate keys.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ScenarioError(str(path), [Problem("(file)", f"cannot be read: {err}")]) from None
     try:
-        return yaml.safe_load(text), text
+        loader = YamlLoader(text)  # its reader refuses unprintable characters at once
+        try:
+            root = loader.get_single_node()
+            duplicates = _duplicate_keys(root, loader)
+            data = None if root is None else loader.construct_document(root)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
         reason = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ScenarioError(str(path), [Problem(where, f"invalid YAML: {reason}")]) from None
+    if duplicates:
+        raise ScenarioError(str(path), duplicates)
+    return data, text
 
 
 def _merge(base: Any, over: Any) -> Any:
@@ -685,11 +941,27 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
+def _cycle(chain: tuple[Path, ...], again: Path) -> Problem:
+    """The ``extends`` cycle that leads from ``chain``'s files back to ``again``."""
+    loop = [*chain[chain.index(again):], again]
+    names = [p.name for p in loop]
+    if len(set(names)) < len(set(loop)):  # same name in different folders: full paths
+        names = [str(p) for p in loop]
+    if len(loop) == 2:
+        return Problem("extends", f"circular: the file extends itself ({' -> '.join(names)})")
+    return Problem("extends", f"circular: {' -> '.join(names)}; a file cannot extend a file "
+                   "that extends it")
+
+
 def _parse(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, list[str]]:
-    """Read a file and everything it extends; return the merged mapping and the texts."""
+    """Read a file and everything it extends; return the merged mapping and the texts.
+
+    A file that extends another and gives no ``name`` of its own does not inherit the
+    base's name: the loader names it after its file.
+    """
     if path.resolve() in seen:
-        raise ScenarioError(str(path), [Problem("extends", "circular: the file extends itself")])
-    raw, text = _read_yaml(path)
+        raise ScenarioError(str(path), [_cycle(seen, path.resolve())])
+    raw, text = read_yaml(path)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -700,10 +972,14 @@ def _parse(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, list[str]]:
         return raw, [f"# {path.name}\n{text}"]
     if not isinstance(base_name, str):
         raise ScenarioError(str(path), [Problem("extends", "expected a file name")])
-    base_path = path.parent / base_name
-    if not base_path.is_file():
-        raise ScenarioError(str(path), [Problem("extends", f"no such file: {base_name}")])
+    try:  # a file relative to this one, else a shipped scenario name
+        base_path = resolve_path(base_name, relative_to=path.parent)
+    except ScenarioError as err:
+        message = err.problems[0].message
+        raise ScenarioError(str(path), [Problem("extends", f"{base_name}: {message}")]) from None
     base, texts = _parse(base_path, (*seen, path.resolve()))
+    if "name" not in raw:
+        base.pop("name", None)
     return _merge(base, raw), [*texts, f"# {path.name}\n{text}"]
 
 
@@ -741,9 +1017,15 @@ def validate(raw: Any, file: str = "<memory>") -> dict[str, Any]:
 
 
 def load_scenario(name: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Load a scenario file: parse, merge what it extends, apply overrides, validate."""
+    """Load a scenario file: parse, merge what it extends, apply overrides, validate.
+
+    The scenario's name is the file's own ``name`` key, else the file's stem (never the
+    name of a file it extends).
+    """
     path = resolve_path(name)
     raw, texts = _parse(path)
+    if raw.get("name") is None:
+        raw["name"] = path.stem
     for key, value in (overrides or {}).items():
         _set_path(raw, key, value)
     data = validate(raw, str(path))

@@ -41,6 +41,9 @@ OUTCOMES: dict[str, str] = {
 
 TABLE_FILE = "sensitivity.csv"
 
+WIDE_INTERVAL = 0.1
+"""Half-width of a Sobol' interval (share of variance) below which no warning is given."""
+
 
 class SensitivityError(Exception):
     """A folder that cannot be analysed (no sweep, or not a Sobol'/Morris design)."""
@@ -271,12 +274,54 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines).rstrip()
 
 
+def imprecise_parameters(table: pd.DataFrame, floor: float = WIDE_INTERVAL) -> list[str]:
+    """Parameters with an index whose confidence interval is wider than the index itself.
+
+    A Sobol' S1 or ST is flagged when its half-width exceeds both the index's absolute
+    value and ``floor`` (a share of variance: a narrower interval still ranks the
+    parameter); a Morris mu* when its half-width exceeds mu* and ``floor`` times the largest
+    mu* of its outcome and group. Such an index cannot be told from zero: replicate noise or
+    too few samples (SALib #306).
+
+    Returns:
+        The flagged parameters, in the table's order, each once.
+    """
+    if table.empty:
+        return []
+    if table["method"].iloc[0] == "sobol":
+        wide = np.zeros(len(table), dtype=bool)
+        for key in ("S1", "ST"):
+            conf = table[f"{key}_conf"].to_numpy(dtype=float)
+            wide |= (conf > np.abs(table[key].to_numpy(dtype=float))) & (conf > floor)
+    else:
+        largest = table.groupby(["group", "outcome"])["mu_star"].transform("max")
+        conf = table["mu_star_conf"]
+        wide = ((conf > table["mu_star"]) & (conf > floor * largest)).to_numpy()
+    return list(dict.fromkeys(table.loc[wide, "parameter"]))
+
+
+def precision_warning(table: pd.DataFrame) -> str | None:
+    """One line naming the parameters of :func:`imprecise_parameters`, or None."""
+    names = imprecise_parameters(table)
+    if not names:
+        return None
+    sobol = table["method"].iloc[0] == "sobol"
+    what = "S1 or ST" if sobol else "mu*"
+    return (
+        f"warning: the 95% interval of {what} is wider than the index itself for "
+        f"{', '.join(names)}: these indices cannot be told from zero "
+        f"({int(table['points'].iloc[0]):,} points x {int(table['replicates'].iloc[0])} "
+        "replicates); rerun the sweep with more --samples (or replicates)"
+    )
+
+
 def write_table(directory: Path, table: pd.DataFrame) -> Path:
     """Write the indices to ``sensitivity.csv`` in the sweep folder (atomically)."""
+    from normsim.outdir import atomic_file
+
     path = Path(directory) / TABLE_FILE
-    tmp = path.with_name(f".{path.name}.tmp")
-    table.to_csv(tmp, index=False, float_format="%.6g")
-    tmp.replace(path)
+    with atomic_file(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
     return path
 
 

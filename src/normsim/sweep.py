@@ -52,7 +52,12 @@ Resume: the tasks are a fixed partition of (point, replicates) into chunks of ab
 ``task_runs`` runs. A finished task's tables are written to ``chunks/`` under names that
 carry the task id (runs last, each by temporary file and rename), so after Ctrl-C or
 ``kill -9`` a rerun with ``resume=True`` finds what is done and runs only the rest; the
-consolidated tables equal those of an uninterrupted sweep.
+consolidated tables equal those of an uninterrupted sweep. Local pool workers die with
+the sweep's process, ``kill -9`` included (:func:`_init_worker`). The folder's manifest
+records the resolved sweep at its start (design, points, replicates, task size, seed, the
+base scenario's data, the file's text); a resume that asks for anything else, by an edited
+file or other options, is refused and told what changed (:func:`sweep_changes`), and
+metadata.json records the text the sweep started with.
 
 Clusters: ``scheduler="tcp://host:port"`` sends the tasks to an existing Dask cluster
 (``pip install 'normsim[sweep]'`` on every worker). Tasks return their tables to this
@@ -67,6 +72,7 @@ dask-jobqueue starts the workers as batch jobs::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -74,6 +80,8 @@ import os
 import re
 import shutil
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -85,8 +93,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
+from normsim import outdir
 from normsim.experiments import run_trajectories
 from normsim.norms import NORM_KEYS
 from normsim.results import STAGE_NAMES, make_metadata, tables, wilson_interval
@@ -94,7 +102,6 @@ from normsim.scenario import (
     ASEAN,
     EVENT,
     LEVERS,
-    SCENARIO_DIR,
     ListOf,
     Num,
     Problem,
@@ -105,11 +112,9 @@ from normsim.scenario import (
     StateMap,
     lever_overrides,
     load_scenario,
+    read_yaml,
     resolve_path,
 )
-
-SWEEP_DIR = SCENARIO_DIR / "sweeps"
-"""The repository's folder of sweep files."""
 
 TASK_RUNS = 1000
 """Runs per task by default: large enough to run on arrays, small enough to resume finely."""
@@ -345,6 +350,8 @@ class Sweep:
         uncertainties: the uncertainty block.
         seed: the master seed.
         replicates: replicates per point.
+        origin: the sweep as its file says, when options (``--replicates``,
+            ``--samples``) changed it; None when it is the file's own.
     """
 
     name: str
@@ -356,6 +363,12 @@ class Sweep:
     uncertainties: Block
     seed: int = 0
     replicates: int = 100
+    origin: Sweep | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def written(self) -> Sweep:
+        """The sweep as its file says, before :meth:`with_replicates` or :meth:`with_samples`."""
+        return self.origin if self.origin is not None else self
 
     @property
     def parameters(self) -> tuple[Parameter, ...]:
@@ -424,7 +437,7 @@ class Sweep:
 
     def with_replicates(self, replicates: int) -> Sweep:
         """The same sweep with another number of replicates per point."""
-        return replace(self, replicates=replicates)
+        return replace(self, replicates=replicates, origin=self.written)
 
     @property
     def samples(self) -> int | None:
@@ -467,7 +480,12 @@ class Sweep:
                 return block
             return replace(block, design=replace(block.design, samples=samples))
 
-        return replace(self, levers=resized(self.levers), uncertainties=resized(self.uncertainties))
+        return replace(
+            self,
+            levers=resized(self.levers),
+            uncertainties=resized(self.uncertainties),
+            origin=self.written,
+        )
 
     def describe(self) -> dict[str, Any]:
         """Everything that defines the sweep's results, as a plain mapping."""
@@ -521,25 +539,6 @@ def build_point(base: Scenario, parameters: Iterable[Parameter], values: Iterabl
 
 
 # --------------------------------------------------------------------------- parsing
-
-
-def resolve_sweep_path(name: str | Path) -> Path:
-    """Find a sweep file: the path as given, or a name in ``scenarios/sweeps/``."""
-    path = Path(name)
-    if path.is_file():
-        return path
-    for candidate in (SWEEP_DIR / path, SWEEP_DIR / f"{path}.yaml"):
-        if candidate.is_file():
-            return candidate
-    raise ScenarioError(
-        str(name),
-        [
-            Problem(
-                "(file)",
-                "no such file; give a path to a sweep YAML file or a name in scenarios/sweeps/",
-            )
-        ],
-    )
 
 
 def _type_name(value: Any) -> str:
@@ -851,13 +850,11 @@ def parse_sweep(
         problems.fail(
             "scenario",
             "missing; required: the base scenario, a path relative to "
-            "the sweep file or a name in scenarios/",
+            "the sweep file or a shipped scenario name",
         )
     else:
-        local = (base_dir or Path()) / scenario_name
         try:
-            path = local if local.is_file() else resolve_path(scenario_name)
-            base = load_scenario(path)
+            base = load_scenario(resolve_path(scenario_name, relative_to=base_dir))
         except ScenarioError as err:
             for q in err.problems:
                 problems.fail("scenario", f"{err.file}: {q.path}: {q.message}")
@@ -915,19 +912,9 @@ def parse_sweep(
 
 
 def load_sweep(name: str | Path) -> Sweep:
-    """Read and validate a sweep file (a path, or a name in ``scenarios/sweeps/``)."""
-    path = resolve_sweep_path(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(str(path), [Problem("(file)", f"cannot be read: {err}")]) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
-        reason = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ScenarioError(str(path), [Problem(where, f"invalid YAML: {reason}")]) from None
+    """Read and validate a sweep file: a path, or a shipped sweep name (``asean-levers``)."""
+    path = resolve_path(name, "sweep")
+    raw, text = read_yaml(path)  # the scenario files' loader: YAML 1.2 floats, no duplicates
     return parse_sweep(raw, str(path), text, path.parent)
 
 
@@ -1074,9 +1061,54 @@ def _with_point(
 # --------------------------------------------------------------------------- engines
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (it cancels, then resumes)."""
+ORPHAN_POLL_S = 0.5
+"""How often a pool worker checks that the process that started it is still alive."""
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send this process SIGKILL when its parent dies (PR_SET_PDEATHSIG).
+
+    Does nothing where ``prctl`` is missing (macOS, Windows): the watchdog of
+    :func:`_init_worker` covers those.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit at once when the parent is gone (this process is re-parented)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_POLL_S)
+    os._exit(1)
+
+
+def _init_worker(parent: int) -> None:
+    """Worker initializer: leave Ctrl-C to the parent, and never outlive it.
+
+    Ctrl-C is the parent's to handle (it cancels, then resumes). If the parent dies
+    without shutting the pool down (``kill -9``, a crash), a worker waiting for its next
+    task would wait forever, holding the pipe of multiprocessing's resource tracker open
+    so that the tracker stays too. So the worker asks the kernel to kill it with its
+    parent (Linux), and a daemon thread exits it when ``os.getppid()`` stops being
+    ``parent`` (everywhere; this also catches a parent that died before the initializer
+    ran). With the workers gone, the tracker sees its pipe close and exits.
+
+    Args:
+        parent: the PID of the process that started the pool.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
 def _run_local(
@@ -1094,7 +1126,9 @@ def _run_local(
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+    )
     try:
         pending: set = set()
         for spec in specs:
@@ -1165,9 +1199,7 @@ def _chunk(directory: Path, table: str, task_id: int) -> Path:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    outdir.write_bytes(path, data)
 
 
 def _done_tasks(directory: Path) -> set[int]:
@@ -1181,6 +1213,14 @@ def _done_tasks(directory: Path) -> set[int]:
 
 
 def _manifest(sweep: Sweep, task_runs: int, n_tasks: int) -> dict[str, Any]:
+    """What a sweep folder records when the sweep starts, for a resume to check.
+
+    Besides the summary keys: ``resolved``, the sweep as it runs (:meth:`Sweep.describe`,
+    the points and the task size); ``file``, the sweep as its file says, before the
+    options; ``base``, the base scenario's resolved data; and the file's ``text`` and
+    ``description``, which metadata.json records when the sweep is done.
+    """
+    written = sweep.written
     return {
         "sweep": sweep.name,
         "sweep_hash": sweep.digest,
@@ -1191,7 +1231,88 @@ def _manifest(sweep: Sweep, task_runs: int, n_tasks: int) -> dict[str, Any]:
         "task_runs": task_runs,
         "tasks": n_tasks,
         "format": 1,
+        "resolved": {**sweep.describe(), "points": sweep.n_points, "task_runs": task_runs},
+        "file": written.describe(),
+        "base": sweep.base.data,
+        "text": written.text,
+        "description": written.description,
     }
+
+
+SUMMARY_KEYS = ("sweep", "sweep_hash", "replicates", "samples", "seed", "points", "task_runs")
+"""The manifest keys that folders started before ``resolved`` was recorded can compare."""
+RECORDED_KEYS = ("text", "description")
+"""Manifest keys a resume keeps from the start: they describe what the data were made with."""
+
+
+_ABSENT = object()
+"""A key one side of a comparison lacks."""
+
+
+def _show(value: Any) -> str:
+    """A value in a one-line message: JSON, hashes and long values cut short."""
+    if value is _ABSENT:
+        return "(none)"
+    text = json.dumps(value, sort_keys=True, separators=(", ", ": "))
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value):
+        return text[:13] + '…"'
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _differences(old: Any, new: Any, path: str = "") -> list[str]:
+    """Dotted keys whose values differ between two JSON-like values, as ``key old -> new``.
+
+    Lists of mappings that have a ``name`` (a block's parameters) are matched by name.
+    """
+    named = (
+        isinstance(old, list)
+        and isinstance(new, list)
+        and all(isinstance(v, dict) and "name" in v for v in (*old, *new))
+    )
+    if named:
+        old = {v["name"]: v for v in old}
+        new = {v["name"]: v for v in new}
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            where = f"{path}.{key}" if path else str(key)
+            out += _differences(old.get(key, _ABSENT), new.get(key, _ABSENT), where)
+        return out
+    return [] if old == new else [f"{path} {_show(old)} -> {_show(new)}"]
+
+
+def sweep_changes(old: Mapping[str, Any], new: Mapping[str, Any], limit: int = 6) -> list[str]:
+    """What differs between the sweep a folder started and the sweep asked for now.
+
+    Compares the sweep as its file says (``file``), the sweep as it runs, options applied
+    (``resolved``), and the base scenario's resolved data (``base``), key by key. A folder
+    started before these were recorded compares its summary keys.
+
+    Args:
+        old: the folder's manifest.
+        new: the manifest of the sweep asked for now.
+        limit: most changes named; the rest are counted.
+
+    Returns:
+        One ``key old -> new`` item per change, empty if the sweep is the same.
+    """
+    if "resolved" not in old:
+        changes = [
+            f"{k} {_show(old.get(k, _ABSENT))} -> {_show(new[k])}"
+            for k in SUMMARY_KEYS
+            if old.get(k, _ABSENT) != new[k]
+        ]
+    else:
+        base = [f"base scenario {c}" for c in _differences(old.get("base", _ABSENT), new["base"])]
+        changes = []
+        for form in ("file", "resolved"):
+            for change in _differences(old.get(form, _ABSENT), new[form]):
+                if change not in changes and not (base and change.startswith("base_scenario_hash")):
+                    changes.append(change)
+        changes += base
+    if len(changes) > limit:
+        changes = [*changes[: limit - 1], f"and {len(changes) - limit + 1} more"]
+    return changes
 
 
 def read_manifest(directory: Path) -> dict[str, Any] | None:
@@ -1200,35 +1321,78 @@ def read_manifest(directory: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def _prepare(directory: Path, manifest: dict[str, Any], resume: bool) -> None:
-    """Check the folder before anything is written; start or take up the sweep there."""
+def work_dir(directory: Path) -> Path:
+    """The folder a sweep in ``directory`` streams into.
+
+    A sweep started with ``overwrite`` in a folder that holds results builds its set in
+    ``directory/.pending`` (:data:`normsim.outdir.PENDING`), so the old results stay
+    readable until the new set is complete and is swapped in whole; an interrupted one is
+    resumed there. Otherwise the sweep streams into ``directory`` itself.
+    """
+    pending = Path(directory) / outdir.PENDING
+    return pending if (pending / MANIFEST).is_file() else Path(directory)
+
+
+def _check_writable(directory: Path, beside: bool) -> None:
+    try:
+        outdir.check_writable(directory, beside=beside)
+    except outdir.OutputError as err:
+        raise SweepUsageError(str(err)) from None
+
+
+def _prepare(
+    directory: Path, manifest: dict[str, Any], resume: bool, overwrite: bool = False
+) -> Path:
+    """Check the folder before anything is written; start or take up the sweep there.
+
+    Returns the folder the sweep streams into (:func:`work_dir`). A folder that holds
+    something is refused unless ``resume`` (it must hold this sweep) or ``overwrite``; a
+    folder that cannot be written is refused.
+
+    A resume must ask for the sweep the folder started (:func:`sweep_changes`); it then
+    keeps the manifest's recorded text (``manifest`` is updated in place), so that
+    metadata.json records the file the data were made with.
+    """
     if directory.exists() and not directory.is_dir():
         raise SweepUsageError(
             f"{directory}: --out must be a folder, and a file of that name exists"
         )
-    old = read_manifest(directory) if directory.is_dir() else None
-    if old is None:
-        if directory.is_dir() and any(directory.iterdir()):
-            raise SweepUsageError(
-                f"{directory} is not empty and holds no sweep; choose another --out"
-            )
-        if resume:
-            raise SweepUsageError(f"{directory} holds no sweep to resume; run without --resume")
-        return
+    if resume and overwrite:
+        raise SweepUsageError("--resume completes the sweep in --out and --overwrite replaces "
+                              "it; give one of them")
+    with contextlib.suppress(OSError):
+        outdir.clean_stale(directory)
+    work = work_dir(directory) if resume else directory
+    old = read_manifest(work) if work.is_dir() else None
     if not resume:
+        if outdir.holds_something(directory):
+            if not overwrite:
+                what = (f"already holds sweep {old['sweep']!r}; pass --resume to complete it "
+                        "or --overwrite to replace it" if old else
+                        "is not empty; pass --overwrite to replace its results")
+                raise SweepUsageError(f"{directory} {what}, or choose another --out")
+            work = directory / outdir.PENDING
+        _check_writable(directory, beside=work != directory)
+        return work
+    if old is None:
+        raise SweepUsageError(f"{directory} holds no sweep to resume; run without --resume")
+    meta_file = work / "metadata.json"
+    if meta_file.is_file() and json.loads(meta_file.read_text()).get("kind") != "sweep":
+        raise SweepUsageError(f"{directory} holds the results of a normsim run beside a sweep's "
+                              "files; they do not belong together: rerun the sweep with "
+                              "--overwrite")
+    _check_writable(directory, beside=work != directory)
+    changes = sweep_changes(old, manifest)
+    if changes:
         raise SweepUsageError(
-            f"{directory} already holds sweep {old['sweep']!r}; pass "
-            "--resume to complete it, or choose another --out"
+            f"{directory}: cannot resume: the sweep changed since it started, so the folder "
+            f"holds a different sweep: {'; '.join(changes)}; rerun without --resume into a "
+            "new folder, or with --overwrite"
         )
-    differs = [
-        f"{k} {old.get(k)!r} here, {v!r} now" for k, v in manifest.items() if old.get(k) != v
-    ]
-    if differs:
-        raise SweepUsageError(
-            f"{directory} holds a different sweep ({'; '.join(differs)}); "
-            "resume with the same sweep file and options, or choose "
-            "another --out"
-        )
+    for key in RECORDED_KEYS:  # the data were made with the text the sweep started with
+        if key in old:
+            manifest[key] = old[key]
+    return work
 
 
 @dataclass
@@ -1246,7 +1410,12 @@ class SweepReport:
 
 def is_complete(directory: Path) -> bool:
     """Whether a folder holds a finished, consolidated sweep."""
-    return (Path(directory) / "metadata.json").is_file() and read_manifest(directory) is not None
+    meta = Path(directory) / "metadata.json"
+    return (
+        meta.is_file()
+        and read_manifest(directory) is not None
+        and json.loads(meta.read_text()).get("kind") == "sweep"
+    )
 
 
 def run_sweep(
@@ -1258,20 +1427,30 @@ def run_sweep(
     resume: bool = False,
     task_runs: int = TASK_RUNS,
     progress: bool = False,
+    overwrite: bool = False,
 ) -> SweepReport:
     """Run a sweep into ``directory``, streaming chunks, then consolidate the tables.
 
     Args:
         sweep: the validated sweep.
-        directory: the output folder (created; must be empty or hold this sweep).
+        directory: the output folder (created; must be empty or hold this sweep, unless
+            ``overwrite``).
         workers: local processes (default: the number of cores; 1 runs in this process).
         scheduler: address of a Dask scheduler; overrides ``workers``.
         resume: complete an interrupted sweep in ``directory``.
         task_runs: runs per task (fixed for a sweep and its resumption).
         progress: show a progress bar with the ETA on standard error.
+        overwrite: replace what ``directory`` holds. The new sweep streams into
+            ``directory/.pending`` (:func:`work_dir`) and is swapped in whole when complete;
+            until then the old results stay readable, and an interrupted overwrite is
+            completed by ``resume``.
 
     Returns:
         A :class:`SweepReport`.
+
+    Raises:
+        SweepUsageError: the folder cannot be used as asked (nothing is written then).
+        normsim.outdir.WriteFailed: writing failed (disk full); the finished tasks are kept.
     """
     from tqdm.auto import tqdm
 
@@ -1279,19 +1458,26 @@ def run_sweep(
     directory = Path(directory)
     tasks = plan_tasks(sweep.n_points, sweep.replicates, task_runs)
     manifest = _manifest(sweep, task_runs, len(tasks))
-    _prepare(directory, manifest, resume)
+    work = _prepare(directory, manifest, resume, overwrite)
     total = sweep.n_points * sweep.replicates
-    if is_complete(directory):
+    if is_complete(work):
+        if work != directory:  # complete, but cut short before the swap
+            outdir.promote_pending(directory)
         return SweepReport(
             directory, total, sweep.n_points, len(tasks), 0, time.perf_counter() - started
         )
     client = _connect(scheduler) if scheduler else None  # before anything is written
 
-    (directory / CHUNKS).mkdir(parents=True, exist_ok=True)
-    _write_atomic(directory / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
-    for stray in (directory / CHUNKS).glob(".*.tmp"):  # a write cut short by a kill
+    if work != directory and not resume:  # an earlier overwrite, cut short: start afresh
+        shutil.rmtree(work, ignore_errors=True)
+    try:
+        (work / CHUNKS).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise outdir.WriteFailed(f"{work}: cannot write ({err.strerror or err})") from None
+    _write_atomic(work / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    for stray in (work / CHUNKS).glob(".*.tmp"):  # a write cut short by a kill
         stray.unlink()
-    done = _done_tasks(directory)
+    done = _done_tasks(work)
     todo = [t for t in tasks if t.task_id not in done]
     workers = workers or os.cpu_count() or 1
 
@@ -1311,8 +1497,8 @@ def run_sweep(
     ) as bar:
 
         def on_done(result: TaskResult) -> None:
-            _write_atomic(_chunk(directory, "steps", result.task_id), result.steps)
-            _write_atomic(_chunk(directory, "runs", result.task_id), result.runs)
+            _write_atomic(_chunk(work, "steps", result.task_id), result.steps)
+            _write_atomic(_chunk(work, "runs", result.task_id), result.runs)
             bar.update(result.n_runs)
 
         if client is not None:
@@ -1327,8 +1513,10 @@ def run_sweep(
         else {"engine": "local", "workers": workers}
     )
     _consolidate(
-        sweep, directory, tasks, {**engine, "task_runs": task_runs, "wall_time_s": round(wall, 3)}
+        sweep, work, tasks, {**engine, "task_runs": task_runs, "wall_time_s": round(wall, 3)}
     )
+    if work != directory:
+        outdir.promote_pending(directory)
     return SweepReport(
         directory, total, sweep.n_points, len(tasks), len(todo), time.perf_counter() - started
     )
@@ -1336,20 +1524,19 @@ def run_sweep(
 
 def _concatenate(paths: list[Path], out: Path) -> None:
     """Append Parquet chunks into one file, one chunk in memory at a time."""
-    tmp = out.with_name(f".{out.name}.tmp")
-    writer: pq.ParquetWriter | None = None
-    try:
-        for path in paths:
-            table = pq.read_table(path)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table.cast(writer.schema))
-            del table
-            pa.default_memory_pool().release_unused()  # keep memory at one chunk
-    finally:
-        if writer is not None:
-            writer.close()
-    os.replace(tmp, out)
+    with outdir.atomic_file(out) as tmp:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for path in paths:
+                table = pq.read_table(path)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table.cast(writer.schema))
+                del table
+                pa.default_memory_pool().release_unused()  # keep memory at one chunk
+        finally:
+            if writer is not None:
+                writer.close()
 
 
 def _consolidate(
@@ -1360,17 +1547,17 @@ def _consolidate(
     for table in ("runs", "steps"):
         _concatenate([_chunk(directory, table, i) for i in ids], directory / f"{table}.parquet")
     points = sweep.points()
-    tmp = directory / ".points.parquet.tmp"
-    points.to_parquet(tmp, index=False)
-    os.replace(tmp, directory / "points.parquet")
+    with outdir.atomic_file(directory / "points.parquet") as tmp:
+        points.to_parquet(tmp, index=False)
     meta = make_metadata(sweep.base, sweep.seed, sweep.replicates, "batch", sweep.base.steps)
+    recorded = read_manifest(directory) or {}  # the text the sweep started with
     meta.update(
         {
             "kind": "sweep",
             "sweep_name": sweep.name,
-            "sweep_description": sweep.description,
+            "sweep_description": recorded.get("description", sweep.description),
             "sweep_file": Path(sweep.source).name,
-            "sweep_text": sweep.text,
+            "sweep_text": recorded.get("text", sweep.text),
             "sweep_hash": sweep.digest,
             "sweep": sweep.describe(),
             "points": sweep.n_points,
@@ -1379,6 +1566,7 @@ def _consolidate(
             "end_year": sweep.base.data["end_year"],
             "tipping_share": sweep.base.data["region"]["tipping_share"],
             "execution": execution,
+            "files": sorted(OUTPUT_FILES),
             "seed_scheme": "replicate r of point p: numpy.random.SeedSequence(master_seed, "
             "spawn_key=(p, r)) = SeedSequence(master_seed).spawn(points)[p]"
             ".spawn(replicates)[r]; its generate_state(1, uint64)[0] >> 1 is the "
@@ -1562,6 +1750,7 @@ def default_out(sweep: Sweep) -> Path:
 
 def remaining_runs(directory: Path, sweep: Sweep, task_runs: int) -> int:
     """Runs still to do in an interrupted sweep folder."""
+    directory = work_dir(directory)
     tasks = plan_tasks(sweep.n_points, sweep.replicates, task_runs)
     done = _done_tasks(Path(directory)) if (Path(directory) / CHUNKS).is_dir() else set()
     return sum(t.runs for t in tasks if t.task_id not in done)

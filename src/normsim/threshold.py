@@ -42,6 +42,7 @@ from numpy.typing import ArrayLike
 from normsim.networks import build_network, validate_network
 
 __all__ = [
+    "AGENT_BYTES",
     "ThresholdDynamics",
     "ThresholdRun",
     "draw_initial_adopters",
@@ -61,6 +62,10 @@ _NEVER = np.iinfo(np.int32).max
 # n / _SCATTER_FRACTION tie ends add in place instead of building a full bincount.
 _DENSE_FRACTION = 16
 _SCATTER_FRACTION = 64
+
+AGENT_BYTES = 54
+"""Peak memory of the engine per agent beyond the graph while a run steps (the thresholds,
+counts, adoption steps and the largest step's temporaries; docs/performance.md)."""
 
 DISTRIBUTIONS = ("constant", "uniform", "normal", "values")
 """Threshold distributions a ``threshold`` specification may name."""

@@ -21,11 +21,11 @@ from typing import Any
 from normsim.model import DEFAULT_SCENARIO, AseanModel
 from normsim.norms import Framing, Strategy
 from normsim.scenario import (
-    SCENARIO_DIR,
     Scenario,
     ScenarioError,
     lever_overrides,
     load_scenario,
+    shipped_names,
 )
 
 SCENARIO_ENV = "NORMSIM_SCENARIO"
@@ -49,7 +49,8 @@ class Catalog:
     """What the controls offer, read once from the scenario files.
 
     Attributes:
-        names: scenario names for the selector (files in ``scenarios/`` and the launch one).
+        names: scenario names for the selector (the shipped ASEAN scenarios and the launch
+            one).
         default: the scenario the page opens with.
         codes: state codes of the default scenario (co-entrepreneur choices).
         intensity: the default scenario's lead entrepreneur's intensity.
@@ -77,12 +78,12 @@ def catalog(default: str) -> Catalog:
     """Read the scenario files once; files that do not load, or are not ASEAN, are left out.
 
     Args:
-        default: the scenario the page opens with (a name in ``scenarios/`` or a path).
+        default: the scenario the page opens with (a shipped name or a path).
 
     Returns:
         The catalog.
     """
-    loaded = {path.stem: _asean(path) for path in sorted(SCENARIO_DIR.glob("*.yaml"))}
+    loaded = {name: _asean(name) for name in shipped_names()}
     loaded = {name: scenario for name, scenario in loaded.items() if scenario is not None}
     first = loaded.get(default) or _asean(default)
     if first is None:
@@ -237,7 +238,6 @@ class PageModel(AseanModel):
         super().__init__(chosen, steps=steps, rng=seed)
         self.notes: list[str] = notes
         self.scenario_name: str = chosen.name
-        self.seed: int | None = seed
 
 
 def _seed(value: Any, notes: list[str]) -> int | None:

@@ -79,6 +79,8 @@ _DPI = 110
 FIGSIZE = (4.7, 3.7)
 """Size of every figure (inches at 110 dpi): about one cell of the page's grid."""
 _MIN_AREA, _MAX_AREA = 160.0, 1500.0
+TIE_MIN_WIDTH, TIE_WIDTH = 0.3, 2.5
+"""A tie's line width (points): the minimum plus the width per strongest starting tie."""
 
 
 def png(fig: Figure) -> bytes:
@@ -98,6 +100,9 @@ def png(fig: Figure) -> bytes:
 def node_positions(model: AseanModel) -> dict[int, tuple[float, float]]:
     """Node positions of the network: the schematic map, or a seeded tie layout.
 
+    The layout uses the scenario's ties at the start, so nodes stay put when events change
+    the ties during the run.
+
     Args:
         model: the model whose ``grid`` is drawn.
 
@@ -109,8 +114,23 @@ def node_positions(model: AseanModel) -> dict[int, tuple[float, float]]:
         return {i: MAP_POSITIONS[code] for i, code in enumerate(codes)}
     import networkx as nx
 
-    layout = nx.spring_layout(model.grid.G, weight="weight", seed=0)
+    layout = nx.spring_layout(nx.from_numpy_array(model.params.ties), weight="weight", seed=0)
     return {int(node): (float(xy[0]), float(xy[1])) for node, xy in sorted(layout.items())}
+
+
+def tie_strengths(model: AseanModel) -> dict[tuple[int, int], float]:
+    """The current tie of every edge of the network, as the Mesa space holds it.
+
+    The model syncs the space's edge weights with the dynamics' ties after every step, so
+    ties thickened by cooperation events show.
+
+    Args:
+        model: the model whose ``grid`` is drawn.
+
+    Returns:
+        The tie (0–1) of every edge ``(i, j)`` of node ids.
+    """
+    return {(int(i), int(j)): float(w) for i, j, w in model.grid.G.edges(data="weight")}
 
 
 def node_area(agent: MemberState, size_by: str) -> float:
@@ -149,17 +169,18 @@ def network_figure(
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
     positions = node_positions(model)
-    ties = model.params.ties
-    strongest = float(ties.max()) or 1.0
-    for i, j in model.grid.G.edges():
-        weight = float(ties[i, j]) / strongest
+    # Widths on the scale of the scenario's strongest tie at the start, so that ties
+    # thickened by cooperation events draw wider than they began.
+    strongest = float(model.params.ties.max()) or 1.0
+    for (i, j), tie in tie_strengths(model).items():
+        weight = tie / strongest
         (x0, y0), (x1, y1) = positions[i], positions[j]
         ax.plot(
             [x0, x1],
             [y0, y1],
             color="#7f7f7f",
-            lw=0.3 + 2.5 * weight,
-            alpha=0.08 + 0.4 * weight,
+            lw=TIE_MIN_WIDTH + TIE_WIDTH * weight,
+            alpha=min(0.08 + 0.4 * weight, 1.0),
             zorder=0,
             solid_capstyle="round",
         )
