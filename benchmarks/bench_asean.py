@@ -24,7 +24,7 @@ def _best(fn, repeats: int) -> tuple[float, object]:
 def compare(batch_replicates: int, mesa_replicates: int, repeats: int) -> dict[str, object]:
     """Best-of-``repeats`` throughput of ``run_scenario`` with each engine, same seeds."""
     try:
-        from normsim.experiments import run_scenario
+        from normsim.experiments.replicates import run_scenario
         from normsim.scenario import load_scenario
     except ImportError as error:
         return {"error": f"ASEAN API not importable ({error})"}

@@ -21,8 +21,8 @@ import warnings
 
 import numpy as np
 
-from normsim.networks import build_network
-from normsim.threshold import simulate
+from normsim.models.threshold.dynamics import simulate
+from normsim.models.threshold.networks import build_network
 
 
 def ndlib_available() -> str | None:

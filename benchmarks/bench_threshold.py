@@ -8,8 +8,8 @@ import tracemalloc
 
 import numpy as np
 
-from normsim.networks import build_network
-from normsim.threshold import ThresholdDynamics, run_replicate, simulate
+from normsim.models.threshold.dynamics import ThresholdDynamics, run_replicate, simulate
+from normsim.models.threshold.networks import build_network
 
 
 def replicate_seeds(master: int, count: int) -> list[int]:

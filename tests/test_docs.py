@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from normsim.norms import REGIONAL_TRANSITIONS, STATE_TRANSITIONS
+from normsim.models.region.norms import REGIONAL_TRANSITIONS, STATE_TRANSITIONS
 
 from .conftest import ROOT
 

@@ -8,16 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normsim.dynamics import advance, initial_state, simulate
-from normsim.experiments import replicate_seeds, run_scenario, run_trajectories
-from normsim.norms import (
+from normsim.experiments.replicates import run_scenario
+from normsim.models.region import run_trajectories
+from normsim.models.region.dynamics import advance, initial_state, simulate
+from normsim.models.region.norms import (
     REGIONAL_TRANSITIONS,
     STATE_TRANSITIONS,
     RegionalStage,
     StateStage,
     allowed_pairs,
 )
-from normsim.scenario import build_params
+from normsim.models.region.params import build_params
+from normsim.seeds import replicate_seeds
 
 
 def _generators(n: int, master: int = 0) -> list[np.random.Generator]:

@@ -101,7 +101,7 @@ def test_installed_package_runs_named_scenarios_and_a_sweep_from_another_folder(
           "--workers", "1", "-q", "--out", "sweep"], cwd, env)
     assert (cwd / "sweep" / "runs.parquet").is_file()
     text = _run([str(bin_dir / "python"), "-c",
-                 "from normsim.model import AseanModel\n"
+                 "from normsim.models.region.model import AseanModel\n"
                  "from normsim.viz.controls import catalog\n"
                  "model = AseanModel('asean-2024', rng=1)\n"
                  "model.run_model()\n"

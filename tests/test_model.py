@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from normsim.agents import MemberState
-from normsim.model import AseanModel, adopter_share
-from normsim.norms import NORM_KEYS, StateStage
+from normsim.models.region.agents import MemberState
+from normsim.models.region.model import AseanModel, adopter_share
+from normsim.models.region.norms import NORM_KEYS, StateStage
 from normsim.scenario import ScenarioError
 
 

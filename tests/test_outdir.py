@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from normsim import outdir
-from normsim import sweep as sweep_module
 from normsim.cli import main
+from normsim.experiments import executors
 from normsim.results import ResultsError, read_results
 
 RUN = ["run", "asean-2024", "-n", "6", "--steps", "3", "-q"]
@@ -142,7 +142,7 @@ def test_an_overwriting_sweep_keeps_the_old_results_until_complete_and_resumes(
     path = sweep_file(tmp_path)
     assert main([*RUN, "--out", str(out)]) == 0
     old = snapshot(out)
-    real, calls = sweep_module.run_task, []
+    real, calls = executors.run_task, []
 
     def interrupted(spec):
         calls.append(spec)
@@ -150,14 +150,14 @@ def test_an_overwriting_sweep_keeps_the_old_results_until_complete_and_resumes(
             raise KeyboardInterrupt
         return real(spec)
 
-    monkeypatch.setattr(sweep_module, "run_task", interrupted)
+    monkeypatch.setattr(executors, "run_task", interrupted)
     argv = ["sweep", str(path), "--out", str(out), "--workers", "1", "--task-runs", "1", "-q"]
     assert main([*argv, "--overwrite"]) == 130
     assert "rerun with --resume" in capsys.readouterr().err
     assert read_results(out).agents is not None  # the old set, intact and readable
     assert {k: v for k, v in snapshot(out).items() if not k.startswith(".pending")} == old
     assert len(list((out / ".pending" / "chunks").glob("runs-*.parquet"))) == 2
-    monkeypatch.setattr(sweep_module, "run_task", real)
+    monkeypatch.setattr(executors, "run_task", real)
     assert main([*argv, "--resume"]) == 0
     assert "resumed: ran 2 of 4 tasks" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == [
@@ -197,8 +197,8 @@ def _no_computing(monkeypatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("computed before checking --out")
 
-    monkeypatch.setattr("normsim.experiments.run_scenario", refuse)
-    monkeypatch.setattr(sweep_module, "run_task", refuse)
+    monkeypatch.setattr("normsim.experiments.replicates.run_scenario", refuse)
+    monkeypatch.setattr(executors, "run_task", refuse)
 
 
 @pytest.mark.parametrize("existing", [False, True])

@@ -8,8 +8,10 @@ one-sided two-proportion z-tests at the 1% level.
 import numpy as np
 import pytest
 
-from normsim.experiments import replicate_seeds, run_scenario, run_trajectories
-from normsim.results import wilson_interval
+from normsim.analysis.intervals import wilson_interval
+from normsim.experiments.replicates import run_scenario
+from normsim.models.region import run_trajectories
+from normsim.seeds import replicate_seeds
 
 REPLICATES = 1000
 SEED = 20260101

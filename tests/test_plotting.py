@@ -12,9 +12,10 @@ from matplotlib.figure import Figure
 
 from normsim import plotting
 from normsim.cli import main
-from normsim.experiments import run_scenario
+from normsim.experiments.replicates import run_scenario
+from normsim.experiments.store import run_sweep
+from normsim.experiments.sweepfile import parse_sweep
 from normsim.scenario import load_scenario
-from normsim.sweep import parse_sweep, run_sweep
 
 from .conftest import SCENARIOS
 

@@ -10,17 +10,19 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from normsim import norms, scenario
-from normsim.norms import NORM_KEYS, CoreNorm
+from normsim import scenario
+from normsim.models.region import norms
+from normsim.models.region.norms import NORM_KEYS, CoreNorm
+from normsim.models.region.params import build_params
+from normsim.models.region.schema import ASEAN
+from normsim.models.threshold import schema as threshold_schema
 from normsim.scenario import (
     ScenarioError,
-    build_params,
     from_dict,
     load_scenario,
-    parameter_rows,
-    parameter_table,
     validate,
 )
+from normsim.schema import parameter_rows, parameter_table
 
 from .conftest import ASEAN_SCENARIOS, ROOT, SCENARIOS
 
@@ -102,7 +104,7 @@ def test_overrides_use_dotted_keys_and_are_validated(today):
 
 
 def test_parameter_table_covers_the_schema():
-    table = parameter_table()
+    table = parameter_table(ASEAN)
     for key in ("region.tipping_share", "dynamics.resistance", "states.<CODE>.threshold",
                 "events[](type: regime_change).state", "norm.localization.appeal"):
         assert f"| {key} |" in table
@@ -110,14 +112,14 @@ def test_parameter_table_covers_the_schema():
 
 def test_odd_parameter_table_is_the_generated_one():
     odd = (ROOT / "docs" / "ODD.md").read_text()
-    assert parameter_table() in odd, "regenerate it: normsim params"
+    assert parameter_table(ASEAN) in odd, "regenerate it: normsim params"
 
 
 def test_every_parameter_row_is_one_line_and_says_what_its_key_means():
     classes = [c for m in (norms, scenario) for c in vars(m).values() if inspect.isclass(c)]
     docstrings = {" ".join(c.__doc__.split()) for c in classes if c.__doc__}
-    rows = list(parameter_rows())
-    assert len(parameter_table().split("\n")) == len(rows) + 2
+    rows = list(parameter_rows(ASEAN))
+    assert len(parameter_table(ASEAN).split("\n")) == len(rows) + 2
     for row in rows:
         assert all("\n" not in cell for cell in row), row[0]
         meaning = " ".join(row[3].split())
@@ -125,7 +127,7 @@ def test_every_parameter_row_is_one_line_and_says_what_its_key_means():
         assert not any(meaning in doc or doc in meaning for doc in docstrings), row[0]
     odd = (ROOT / "docs" / "ODD.md").read_text().split("\n")
     header = odd.index("| key | allowed | default | meaning | source |")
-    assert odd[header:header + len(rows) + 2] == parameter_table().split("\n")
+    assert odd[header:header + len(rows) + 2] == parameter_table(ASEAN).split("\n")
     meanings = dict((row[0], row[3]) for row in rows)
     for prefix in ("norm.conflict", "norm.localization.conflict_reduction", "states.<CODE>.norms"):
         for norm in CoreNorm:
@@ -311,7 +313,7 @@ def test_a_key_given_twice_is_an_error_naming_the_key_and_both_lines(tmp_path):
 
 
 def test_a_sweep_file_uses_the_same_yaml_loader(tmp_path):
-    from normsim.sweep import load_sweep
+    from normsim.experiments.sweepfile import load_sweep
 
     path = tmp_path / "sweep.yaml"
     path.write_text("name: s\nscenario: asean-2024\nseed: 1\nseed: 2\n")
@@ -361,7 +363,7 @@ def test_a_network_beyond_the_memory_of_the_machine_is_refused_with_the_estimate
     assert line.startswith("bad.yaml: network: a complete network with n = 1,000,000 needs "
                            "about "), line
     assert "499,999,500,000 ties x 24 B" in line and "GiB available here" in line
-    monkeypatch.setattr(scenario, "available_memory", lambda: 2**30)  # a 1 GiB machine
+    monkeypatch.setattr(threshold_schema, "available_memory", lambda: 2**30)  # a 1 GiB machine
     sparse = {**huge, "network": {"generator": "erdos_renyi", "n": 10**6, "mean_degree": 100}}
     (line,) = _problems(sparse)
     assert "more than the 1.0 GiB available here" in line
@@ -377,7 +379,7 @@ def test_a_network_beyond_the_memory_of_the_machine_is_refused_with_the_estimate
 def test_the_tie_estimate_matches_the_built_graph(generator, keys, ties):
     import numpy as np
 
-    from normsim.networks import build_network, expected_ties, validate_network
+    from normsim.models.threshold.networks import build_network, expected_ties, validate_network
 
     spec = validate_network({"generator": generator, "n": 10, **keys})
     assert expected_ties(spec) == ties

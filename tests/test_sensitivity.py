@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from normsim.cli import main
-from normsim.sensitivity import (
+from normsim.analysis.sensitivity import (
     OUTCOMES,
     analyze,
     imprecise_parameters,
@@ -17,7 +16,9 @@ from normsim.sensitivity import (
     precision_warning,
     sobol_indices,
 )
-from normsim.sweep import parse_sweep, run_sweep
+from normsim.cli import main
+from normsim.experiments.store import run_sweep
+from normsim.experiments.sweepfile import parse_sweep
 
 
 def ishigami(x: np.ndarray) -> np.ndarray:

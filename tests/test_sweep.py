@@ -15,18 +15,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from normsim import sweep as sweep_module
+from normsim.analysis.effects import main_effects
 from normsim.cli import main
-from normsim.experiments import run_trajectories
-from normsim.results import tables
-from normsim.sweep import (
-    load_sweep,
-    main_effects,
-    parse_sweep,
-    plan_tasks,
-    run_seed,
-    run_sweep,
-)
+from normsim.experiments import executors
+from normsim.experiments.store import run_sweep
+from normsim.experiments.sweepfile import load_sweep, parse_sweep
+from normsim.experiments.tasks import plan_tasks
+from normsim.models.region import run_trajectories
+from normsim.models.region.tables import tables
+from normsim.scenario import ScenarioError
+from normsim.seeds import run_seed
 
 TINY = {
     "name": "tiny",
@@ -499,7 +497,7 @@ def _sweep_main(path: Path, out: Path, *extra: str) -> int:
 
 def _interrupted_sweep(monkeypatch, path: Path, out: Path, *extra: str, tasks: int = 2) -> None:
     """Start a sweep in this process and stop it with Ctrl-C after ``tasks`` tasks."""
-    real = sweep_module.run_task
+    real = executors.run_task
     calls = []
 
     def interrupted(spec):
@@ -508,9 +506,9 @@ def _interrupted_sweep(monkeypatch, path: Path, out: Path, *extra: str, tasks: i
         calls.append(spec)
         return real(spec)
 
-    monkeypatch.setattr(sweep_module, "run_task", interrupted)
+    monkeypatch.setattr(executors, "run_task", interrupted)
     assert _sweep_main(path, out, *extra) == 130
-    monkeypatch.setattr(sweep_module, "run_task", real)
+    monkeypatch.setattr(executors, "run_task", real)
     assert len(list((out / "chunks").glob("runs-*.parquet"))) == tasks
 
 
@@ -632,3 +630,46 @@ def test_samples_option_resizes_the_design_and_resume_remembers_it(tmp_path, cap
     assert "already complete" in capsys.readouterr().out
     assert main(["sweep", str(path), "--samples", "6", "--out", str(tmp_path / "x")]) == 2
     assert "power of 2" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+# --------------------------------------------------------------------------- other kinds
+
+
+THRESHOLD_SWEEP = {
+    "name": "tiny-threshold",
+    "scenario": "threshold/watts-2002",
+    "overrides": {"network.n": 400, "tipping_share": 0.3},
+    "seed": 3,
+    "replicates": 3,
+    "uncertainties": {
+        "parameters": {"threshold.value": {"values": [0.1, 0.18, 0.3]}},
+    },
+}
+
+
+def test_a_threshold_scenario_sweeps_through_the_same_path(tmp_path, capsys):
+    path = write_sweep(tmp_path / "threshold.yaml", THRESHOLD_SWEEP)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "3 points x 3 replicates = 9 runs" in out
+    assert "P(cascade within 1,000 steps)" in out and "institutional" not in out
+    assert "threshold.value (uncertainty)" in out
+    runs = pd.read_parquet(tmp_path / "o" / "runs.parquet")
+    steps = pd.read_parquet(tmp_path / "o" / "steps.parquet")
+    assert list(runs[["point_id", "replicate"]].itertuples(index=False, name=None)) == [
+        (p, r) for p in range(3) for r in range(3)
+    ]
+    assert list(runs.columns[:5]) == ["point_id", "run_id", "replicate", "seed", "threshold.value"]
+    assert "steps_run" in runs.columns
+    assert steps.groupby("run_id").step.apply(lambda s: s.is_monotonic_increasing).all()
+    sweep = parse_sweep(THRESHOLD_SWEEP)
+    for row in runs.itertuples():  # a run replays alone through its kind
+        assert row.seed == run_seed(sweep.seed, row.point_id, row.replicate)
+    meta = json.loads((tmp_path / "o" / "metadata.json").read_text())
+    assert meta["steps"] == 1000 and meta["tipping_share"] == 0.3
+
+
+def test_a_threshold_sweep_refuses_levers_it_does_not_have():
+    with pytest.raises(ScenarioError, match="the threshold kind has no levers"):
+        parse_sweep({**THRESHOLD_SWEEP,
+                     "levers": {"parameters": {"f": {"lever": "framing", "values": ["x"]}}}})

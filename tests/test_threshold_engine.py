@@ -8,7 +8,16 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from normsim.networks import (
+from normsim.models.threshold.dynamics import (
+    ThresholdDynamics,
+    draw_initial_adopters,
+    draw_thresholds,
+    run_replicate,
+    simulate,
+    validate_threshold,
+    validate_threshold_scenario,
+)
+from normsim.models.threshold.networks import (
     barabasi_albert,
     build_network,
     complete,
@@ -17,15 +26,6 @@ from normsim.networks import (
     ring_lattice,
     validate_network,
     watts_strogatz,
-)
-from normsim.threshold import (
-    ThresholdDynamics,
-    draw_initial_adopters,
-    draw_thresholds,
-    run_replicate,
-    simulate,
-    validate_threshold,
-    validate_threshold_scenario,
 )
 
 

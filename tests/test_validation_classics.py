@@ -18,8 +18,8 @@ import pytest
 from scipy.optimize import brentq
 from scipy.stats import norm, poisson
 
-from normsim.networks import complete
-from normsim.threshold import ThresholdRun, run_replicate, simulate
+from normsim.models.threshold.dynamics import ThresholdRun, run_replicate, simulate
+from normsim.models.threshold.networks import complete
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from mesa.visualization.solara_viz import ModelController, _check_model_params  # noqa: E402
 
 from normsim.cli import main  # noqa: E402
-from normsim.model import AseanModel  # noqa: E402
+from normsim.models.region.model import AseanModel  # noqa: E402
 from normsim.viz import app, controls, figures  # noqa: E402
 from normsim.viz.controls import AS_SCENARIO, NO_STATE, PageModel, model_params  # noqa: E402
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from normsim import __version__
+from normsim.models import DEFAULT_KIND, get_kind
 from normsim.outdir import OutputError, WriteFailed
 from normsim.scenario import ScenarioError, load_scenario
 
@@ -47,16 +48,16 @@ _positive, _seed, _port = _whole_number(1), _whole_number(0), _whole_number(1, 6
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run replicates of a scenario, print the summary, optionally write the tables."""
-    from normsim.experiments import run_scenario
+    from normsim.experiments.replicates import run_scenario
     from normsim.outdir import claim
-    from normsim.results import summarize
 
     scenario = load_scenario(args.scenario)
     if args.steps is not None:  # an override, held to the schema's limits like the file
         scenario = scenario.with_steps(args.steps)
-    if scenario.kind == "threshold" and args.engine != "batch":
-        raise UsageError("--engine mesa runs the ASEAN model; threshold scenarios run on "
-                         "the batch engine")
+    kind = get_kind(scenario.kind)
+    if args.engine not in kind.engines:
+        raise UsageError(f"--engine {args.engine} does not run {kind.name} scenarios; they "
+                         f"run on the {' or '.join(kind.engines)} engine")
     if args.out is not None:
         claim(args.out, overwrite=args.overwrite)  # before any computation
     progress = sys.stderr.isatty() and not args.quiet
@@ -64,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         scenario, args.replicates, args.seed, engine=args.engine,
         agents=not args.no_agents, progress=progress,
     )
-    print(summarize(results))
+    print(kind.summarize(results))
     if args.out is not None:
         written = results.write(args.out, overwrite=args.overwrite)
         print(f"\nwrote {', '.join(written)} to {args.out}")
@@ -75,20 +76,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check scenario files without running them."""
     for name in args.scenarios:
         scenario = load_scenario(name)
-        if scenario.kind == "threshold":
-            what = f"threshold model, n = {scenario.data['network']['n']}"
-        else:
-            what = (f"{len(scenario.codes)} states, "
-                    f"{scenario.data['start_year']}–{scenario.data['end_year']}")
+        what = get_kind(scenario.kind).describe(scenario.data)
         print(f"{scenario.source}: ok ({scenario.name}, {what})")
     return 0
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    """Print the scenario parameter table (Markdown)."""
-    from normsim.scenario import parameter_table
+    """Print the scenario parameter table (Markdown) of the default kind."""
+    from normsim.schema import parameter_table
 
-    print(parameter_table())
+    print(parameter_table(get_kind(DEFAULT_KIND).schema))
     return 0
 
 
@@ -97,17 +94,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import contextlib
     import time
 
-    from normsim.sweep import (
-        TASK_RUNS,
+    from normsim.analysis.effects import summarize_sweep
+    from normsim.experiments.store import (
         SweepUsageError,
         default_out,
-        load_sweep,
         read_manifest,
         remaining_runs,
         run_sweep,
-        summarize_sweep,
         work_dir,
     )
+    from normsim.experiments.sweepfile import load_sweep
+    from normsim.experiments.tasks import TASK_RUNS
 
     sweep = load_sweep(args.sweep)
     out = args.out if args.out is not None else default_out(sweep)
@@ -155,14 +152,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Sobol' (or Morris) indices of a sweep folder: a table and a figure."""
-    from normsim.plotting import save, sensitivity_indices
-    from normsim.sensitivity import (
+    from normsim.analysis.sensitivity import (
         SensitivityError,
         analyze,
         format_table,
         precision_warning,
         write_table,
     )
+    from normsim.plotting import save, sensitivity_indices
 
     try:
         table = analyze(args.directory, resamples=args.resamples, seed=args.seed)
@@ -190,9 +187,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
         print(path)
     return 0
 
-def viz_command(port: int) -> list[str]:
-    """The command that serves the browser page (Solara, production mode, local only)."""
-    return [sys.executable, "-m", "solara", "run", "normsim.viz.app", "--production",
+def viz_command(port: int, page: str = "normsim.viz.app") -> list[str]:
+    """The command that serves a kind's browser page (Solara, production mode, local only)."""
+    return [sys.executable, "-m", "solara", "run", page, "--production",
             "--host", "127.0.0.1", "--port", str(port), "--no-open"]
 
 
@@ -206,12 +203,13 @@ def cmd_viz(args: argparse.Namespace) -> int:
         print('normsim: the browser page needs the viz extra: pip install -e ".[viz]"',
               file=sys.stderr)
         return USAGE_ERROR
-    from normsim.model import DEFAULT_SCENARIO
+    from normsim.models.region.model import DEFAULT_SCENARIO
     from normsim.scenario import SCENARIO_DIR, resolve_path
 
     name = args.scenario or DEFAULT_SCENARIO
     scenario = load_scenario(name)
-    if scenario.kind != "asean":
+    page = get_kind(scenario.kind).page
+    if page is None:
         raise UsageError(f"{name}: a {scenario.kind} scenario; the browser page shows ASEAN "
                          "scenarios")
     path = resolve_path(name).resolve()
@@ -229,8 +227,8 @@ def cmd_viz(args: argparse.Namespace) -> int:
     print(f"normsim viz: {scenario.name} at http://127.0.0.1:{args.port}/ (Ctrl-C stops it)",
           flush=True)
     if os.name == "posix":  # the server takes over this process: signals reach it directly
-        os.execve(sys.executable, viz_command(args.port), env)
-    return subprocess.call(viz_command(args.port), env=env)
+        os.execve(sys.executable, viz_command(args.port, page), env)
+    return subprocess.call(viz_command(args.port, page), env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -279,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
         "chunks to --out; after an interruption, --resume runs only what is missing. "
         "Local processes by default; --scheduler sends the tasks to a Dask cluster "
         "(for SLURM/PBS clusters, start one with dask-jobqueue: see the README or the "
-        "docs of normsim.sweep).")
+        "docs of normsim.experiments.executors).")
     sweep.add_argument("sweep", help="sweep YAML file, or a shipped name (asean-levers)")
     sweep.add_argument("--out", type=Path, default=None,
                        help="output folder (default results/<sweep name>)")

@@ -20,7 +20,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.components import AgentPortrayalStyle
 from mesa.visualization.utils import update_counter
 
-from normsim.norms import RegionalStage, StateStage
+from normsim.models.region.norms import RegionalStage, StateStage
 from normsim.viz.controls import PageModel, launch_scenario, model_params
 from normsim.viz.figures import (
     BLOCKER_EDGE,
@@ -50,7 +50,7 @@ def agent_portrayal(agent: Any, size_by: str = "support") -> AgentPortrayalStyle
     """A member state: coloured by stage, sized by support or peacekeepers, ringed if notable.
 
     Args:
-        agent: a :class:`~normsim.agents.MemberState`.
+        agent: a :class:`~normsim.models.region.agents.MemberState`.
         size_by: what the node's area shows, one of :data:`~normsim.viz.figures.SIZE_BY`.
 
     Returns:

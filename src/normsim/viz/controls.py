@@ -1,12 +1,12 @@
 """The page's controls and the model they build: every value checked, never an exception.
 
 SolaraViz's Reset calls ``type(model)(**values)`` with the sidebar's values. The page's
-model is :class:`PageModel`, the :class:`~normsim.model.AseanModel` with the same keyword
-signature, which turns the controls' values into levers first: "as in scenario" and "none"
-become the model's ``None`` and ``""``, the seed text becomes an int, years outside the
-run mean no event, and anything the scenario rejects is dropped with a note. The notes are
-shown on the page (``model.notes``), so an invalid value is refused with a message, never a
-traceback.
+model is :class:`PageModel`, the :class:`~normsim.models.region.model.AseanModel` with the
+same keyword signature, which turns the controls' values into levers first: "as in
+scenario" and "none" become the model's ``None`` and ``""``, the seed text becomes an int,
+years outside the run mean no event, and anything the scenario rejects is dropped with a
+note. The notes are shown on the page (``model.notes``), so an invalid value is refused
+with a message, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from normsim.model import DEFAULT_SCENARIO, AseanModel
-from normsim.norms import Framing, Strategy
+from normsim.models.region.model import DEFAULT_SCENARIO, AseanModel
+from normsim.models.region.norms import Framing, Strategy
+from normsim.models.region.schema import lever_overrides
 from normsim.scenario import (
     Scenario,
     ScenarioError,
-    lever_overrides,
     load_scenario,
     shipped_names,
 )
@@ -112,7 +112,7 @@ def _asean(name: str | Path) -> Scenario | None:
 
 
 def model_params(default: str | None = None) -> dict[str, Any]:
-    """The sidebar's controls, keyed by :class:`~normsim.model.AseanModel`'s parameters.
+    """The sidebar's controls, keyed by the parameters of :class:`AseanModel`.
 
     Args:
         default: the scenario to open with (default: :func:`launch_scenario`).
@@ -190,7 +190,7 @@ def model_params(default: str | None = None) -> dict[str, Any]:
 class PageModel(AseanModel):
     """The model as the page builds it: control values checked, refused ones noted.
 
-    Same parameters as :class:`~normsim.model.AseanModel`, which they are passed on to
+    Same parameters as :class:`~normsim.models.region.model.AseanModel`, which they are passed on to
     after checking; the sentinels :data:`AS_SCENARIO` and :data:`NO_STATE` are accepted.
 
     Attributes:

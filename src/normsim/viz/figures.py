@@ -1,6 +1,6 @@
 """The page's matplotlib figures, drawn from a model; no Solara here.
 
-Every function takes an :class:`~normsim.model.AseanModel` and returns a
+Every function takes an :class:`~normsim.models.region.model.AseanModel` and returns a
 :class:`matplotlib.figure.Figure` built without pyplot, so figures are safe to draw from the
 server's threads and are garbage-collected with the page. Colours follow the life cycle
 from grey (resistant) to dark blue (internalized), in every figure alike.
@@ -18,13 +18,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from normsim.norms import NORM_KEYS, RegionalStage, StateStage
+from normsim.models.region.norms import NORM_KEYS, RegionalStage, StateStage
 
 if TYPE_CHECKING:
     from mesa.visualization.components import AgentPortrayalStyle
 
-    from normsim.agents import MemberState
-    from normsim.model import AseanModel
+    from normsim.models.region.agents import MemberState
+    from normsim.models.region.model import AseanModel
 
 STAGE_COLOURS: dict[StateStage, str] = {
     StateStage.RESISTANT: "#b8b8b8",

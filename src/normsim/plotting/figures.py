@@ -19,9 +19,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from normsim.analysis.effects import bin_labels, order_labels
+from normsim.analysis.intervals import wilson_interval
+from normsim.models.region.tables import REGIONAL_NAMES
 from normsim.outdir import atomic_file
-from normsim.results import REGIONAL_NAMES, wilson_interval
-from normsim.sweep import bin_labels, order_labels
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 """Okabe–Ito colours: distinguishable with colour-vision deficiencies."""
@@ -693,7 +694,7 @@ def sensitivity_indices(table: pd.DataFrame, *, title: str | None = None) -> Fig
     One panel per outcome (columns) and analysis group (rows, e.g. each framing);
     parameters sorted by their mean total-order index.
     """
-    from normsim.sensitivity import OUTCOMES
+    from normsim.analysis.sensitivity import OUTCOMES
 
     sobol = table["method"].iloc[0] == "sobol"
     key = "ST" if sobol else "mu_star"
@@ -808,7 +809,7 @@ def plot_directory(directory: Path, fmt: str = "png") -> list[Path]:
     ``normsim sensitivity``, the sensitivity indices. A threshold run folder gets its
     cascade curves and the distribution of final sizes.
     """
-    from normsim.sensitivity import read_table
+    from normsim.analysis.sensitivity import read_table
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")

@@ -3,7 +3,8 @@
 The model's ``__init__`` is its parameter contract: a scenario name or file plus flat,
 optional levers, so SolaraViz's Reset (``type(model)(**params)``) and batch runners can call
 it. Scenario objects enter through :meth:`AseanModel.from_scenario`. Each step runs the one
-update rule of :mod:`normsim.dynamics` on a single replicate and shows it on the agents.
+update rule of :mod:`normsim.models.region.dynamics` on a single replicate and shows it on
+the agents.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ from __future__ import annotations
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import networkx as nx
 import numpy as np
 from mesa.discrete_space import Network
 
-from normsim.agents import MemberState
-from normsim.dynamics import Params, Trajectory, advance, initial_state
-from normsim.norms import NORM_KEYS, RegionalStage, StateStage
-from normsim.scenario import Scenario, build_params, lever_overrides, load_scenario
+from normsim.models.region.agents import MemberState
+from normsim.models.region.dynamics import Params, Trajectory, advance, initial_state
+from normsim.models.region.norms import NORM_KEYS, RegionalStage, StateStage
+from normsim.models.region.params import build_params
+from normsim.models.region.schema import lever_overrides
+
+if TYPE_CHECKING:
+    from normsim.scenario import Scenario
 
 DEFAULT_SCENARIO = "asean-2024"
 SEED_BOUND = 2**63
@@ -123,7 +128,13 @@ class AseanModel(mesa.Model):
             rng = int(np.random.default_rng().integers(SEED_BOUND))
         self.seed: int = int(rng)
         super().__init__(rng=self.seed)
-        base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        if isinstance(scenario, str | Path):
+            # The one reach above the model layer, at call time: SolaraViz's Reset and
+            # batch runners pass a scenario name, which only the scenario layer can load.
+            from normsim.scenario import load_scenario
+
+            scenario = load_scenario(scenario)
+        base = scenario
         self.norm_scenario = base.with_overrides(lever_overrides(
             base, framing=framing, entrepreneur_intensity=entrepreneur_intensity,
             strategy=strategy, tipping_share=tipping_share, co_entrepreneur=co_entrepreneur,

@@ -1,8 +1,8 @@
 """Mesa agents: the member states, the inspectable face of the array state.
 
 An agent holds no state of its own: each attribute reads its row of the model's arrays,
-which the single update rule in :mod:`normsim.dynamics` advances. So what an agent shows is
-exactly what the batch engine computes.
+which the single update rule in :mod:`normsim.models.region.dynamics` advances. So what an
+agent shows is exactly what the batch engine computes.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from mesa.discrete_space import Cell, FixedAgent
 
-from normsim.norms import NORM_KEYS, StateStage
+from normsim.models.region.norms import NORM_KEYS, StateStage
 
 if TYPE_CHECKING:
-    from normsim.dynamics import Params, State
+    from normsim.models.region.dynamics import Params, State
 
 
 class MemberState(FixedAgent):

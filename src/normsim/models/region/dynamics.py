@@ -21,7 +21,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from normsim.norms import RegionalStage, StateStage, Strategy
+from normsim.models.region.norms import RegionalStage, StateStage, Strategy
 
 
 class Channel(IntEnum):
@@ -85,7 +85,7 @@ CHANNEL_OF_EVENT = {
 class Params:
     """One scenario in array form, shared by all its replicates.
 
-    Built from a validated scenario by :func:`normsim.scenario.build_params`; the field
+    Built from a validated scenario by :func:`normsim.models.region.params.build_params`; the field
     docs there name each construct and its source.
     """
 

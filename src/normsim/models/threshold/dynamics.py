@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from normsim.networks import build_network, validate_network
+from normsim.models.threshold.networks import build_network, validate_network
 
 __all__ = [
     "AGENT_BYTES",
@@ -401,7 +401,8 @@ class ThresholdDynamics:
             Centola & Macy 2007).
         validate: check the adjacency matrix (square, finite non-negative weights, zero
             diagonal, symmetric). Only skip this for matrices from
-            :func:`normsim.networks.build_network`, which are valid by construction.
+            :func:`normsim.models.threshold.networks.build_network`, which are valid by
+            construction.
     """
 
     def __init__(

@@ -1,0 +1,133 @@
+"""The ASEAN norm model: member states, the norm life cycle, persuasion, summits (``kind: asean``).
+
+Engines: ``batch`` advances many replicates at once on arrays
+(:func:`normsim.models.region.dynamics.simulate`); ``mesa`` builds one
+:class:`~normsim.models.region.model.AseanModel` per replicate. Both run the same update
+rule, so the same seeds give identical tables. :data:`KIND` is the model kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from normsim.models.region import schema
+from normsim.models.region.dynamics import simulate as simulate_batch
+from normsim.models.region.params import build_params
+from normsim.models.region.tables import COLUMNS, summarize, tables
+
+if TYPE_CHECKING:
+    from normsim.models.kind import Tables
+    from normsim.results import Results
+    from normsim.scenario import Scenario
+    from normsim.schema import Spec, _Context
+
+ENGINES: tuple[str, ...] = ("batch", "mesa")
+CHUNK = 2000  # replicates per batch: bounds memory, keeps the progress bar moving
+
+
+def _chunks(seeds: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(seeds), size):
+        yield seeds[start : start + size]
+
+
+def run_trajectories(
+    scenario: Scenario,
+    seeds: list[int],
+    *,
+    engine: str = "batch",
+    steps: int | None = None,
+    progress: bool = False,
+) -> dict[str, np.ndarray]:
+    """Run one replicate per seed and stack their trajectories, replicate axis first."""
+    params = build_params(scenario, steps)
+    parts: list[dict[str, np.ndarray]] = []
+    with tqdm(total=len(seeds), disable=not progress, unit="run", desc=engine) as bar:
+        if engine == "batch":
+            for chunk in _chunks(seeds, CHUNK):
+                generators = [np.random.default_rng(s) for s in chunk]
+                parts.append(simulate_batch(params, generators).arrays())
+                bar.update(len(chunk))
+        elif engine == "mesa":
+            from normsim.models.region.model import AseanModel  # Mesa only when asked for
+
+            for seed in seeds:
+                model = AseanModel.from_scenario(scenario, rng=seed, steps=steps)
+                model.run_for(params.steps)
+                parts.append(model.trajectory.arrays())
+                bar.update(1)
+        else:
+            raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+class RegionKind:
+    """The ASEAN norm model as a model kind (see :class:`~normsim.models.kind.ModelKind`)."""
+
+    name = "asean"
+    schema = schema.ASEAN
+    engines = ENGINES
+    columns = COLUMNS
+    page: str | None = "normsim.viz.app"
+
+    @property
+    def mesa_model(self) -> type:
+        """:class:`~normsim.models.region.model.AseanModel` (imports Mesa)."""
+        from normsim.models.region.model import AseanModel
+
+        return AseanModel
+
+    def check(self, data: dict[str, Any], ctx: _Context) -> None:
+        """Checks across keys: years in order, at least one state that can tip."""
+        schema.check(data, ctx)
+
+    def horizon(self, data: dict[str, Any]) -> int:
+        """Years simulated: ``end_year - start_year``."""
+        return data["end_year"] - data["start_year"]
+
+    def with_steps(self, data: dict[str, Any], steps: int) -> dict[str, Any]:
+        """``end_year = start_year + steps``."""
+        return {"end_year": data["start_year"] + steps}
+
+    def describe(self, data: dict[str, Any]) -> str:
+        """The number of states and the years."""
+        return f"{len(data['states'])} states, {data['start_year']}–{data['end_year']}"
+
+    def facts(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The first and last year and the tipping share."""
+        return {"start_year": data["start_year"], "end_year": data["end_year"],
+                "tipping_share": data["region"]["tipping_share"]}
+
+    def simulate(self, scenario: Scenario, seeds: list[int], *, engine: str = "batch",
+                 agents: bool = True, progress: bool = False) -> dict[str, np.ndarray]:
+        """The stacked trajectories of one replicate per seed (:func:`run_trajectories`)."""
+        return run_trajectories(scenario, seeds, engine=engine, progress=progress)
+
+    def tables(self, scenario: Scenario, raw: dict[str, np.ndarray], seeds: list[int],
+               run_ids: list[int], replicates: list[int], agents: bool) -> Tables:
+        """Runs, steps and (with ``agents``) per-state tables of the trajectories."""
+        return tables(raw, scenario.codes, scenario.data["start_year"], seeds, run_ids,
+                      replicates, agents)
+
+    def summarize(self, results: Results) -> str:
+        """Cascade and adoption probabilities, blockers and the adoption order."""
+        return summarize(results)
+
+    def levers(self, scenario: Scenario | None) -> dict[str, str]:
+        """:data:`~normsim.models.region.schema.LEVERS`."""
+        return schema.LEVERS
+
+    def lever_overrides(self, scenario: Scenario, **levers: Any) -> dict[str, Any]:
+        """:func:`~normsim.models.region.schema.lever_overrides`."""
+        return schema.lever_overrides(scenario, **levers)
+
+    def lever_spec(self, scenario: Scenario | None, lever: str) -> Spec | None:
+        """:func:`~normsim.models.region.schema.lever_spec`."""
+        return schema.lever_spec(scenario, lever)
+
+
+KIND = RegionKind()
+"""The ASEAN model kind; scenario files say ``kind: asean`` (the default)."""

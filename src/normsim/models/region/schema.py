@@ -1,0 +1,366 @@
+"""The ASEAN scenario schema: every key's default, range, meaning and source, and the levers.
+
+``docs/ODD.md``'s parameter table is generated from :data:`ASEAN` (``normsim params``).
+:func:`check` holds the checks across keys that the per-key schema cannot see;
+:data:`LEVERS` and :func:`lever_overrides` are the flat levers shared by the Mesa model's
+keyword parameters and sweep files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from normsim.models.region.norms import NORM_KEYS, CoreNorm, Framing, Strategy
+from normsim.schema import (
+    Choice,
+    Code,
+    Flag,
+    ListOf,
+    Num,
+    Section,
+    Spec,
+    StateMap,
+    Tagged,
+    Text,
+    _Context,
+    _prob,
+    _rate,
+    _year,
+)
+
+if TYPE_CHECKING:
+    from normsim.scenario import Scenario
+
+
+def _norm_section(defaults: Mapping[str, float], doc: str, source: str,
+                  meaning: Callable[[CoreNorm], str], hi: float = 1.0) -> Section:
+    """One number per core norm; ``meaning`` says what the number means for each norm."""
+    return Section(
+        {norm.key: Num(defaults.get(norm.key, 0.0), 0.0, hi, meaning(norm), source)
+         for norm in CoreNorm},
+        doc,
+    )
+
+
+def _state_norm(norm: CoreNorm) -> str:
+    return (f"Strength of the state's attachment to {norm.label}, a core norm of the ASEAN "
+            f"Way (Haacke 2003); its clash with the force: {norm.clash}.")
+
+
+def _norm_conflict(norm: CoreNorm) -> str:
+    return (f"Conflict of the proposed norm with {norm.label} (Haacke 2003): how strongly "
+            f"this core norm obstructs a regional force; {norm.clash}.")
+
+
+def _conflict_reduction(norm: CoreNorm) -> str:
+    return (f"Share of the conflict with {norm.label} that localized framing removes "
+            "(Acharya 2004).")
+
+
+STATE = Section(
+    {
+        "name": Text(None, "Full name (defaults to the code)."),
+        "cohort": Text("", "Membership cohort; states of one cohort trust each other more."),
+        "subregion": Text("", "Subregion (e.g. mainland, maritime); same-subregion ties."),
+        "first_deployment": _year("Year of first UN peacekeeping deployment; null = never.", True),
+        "personnel": Num(0, 0, 1e6, "Uniformed UN peacekeepers (drawn as node size).",
+                         "per state", integer=True),
+        "regime_insecurity": _prob(0.5, "Fear that a force is turned against the regime "
+                                   "(001:1 c.2126; 002:229–236)."),
+        "prestige_motive": _prob(0.5, "Weight of prestige and status from peacekeeping "
+                                 "(002:739–744; 000:95)."),
+        "support": _prob(0.1, "Initial support for the proposed norm."),
+        "threshold": _prob(0.5, "Support at which the state adopts (Granovetter 1978)."),
+        "tipping_weight": Num(1.0, 0.0, 100.0, "Weight in the tipping share: Finnemore & "
+                              "Sikkink's 'critical states' (default: every state counts once)."),
+        "norms": _norm_section({k: 0.5 for k in NORM_KEYS}, "Strength of each core norm, 0–1.",
+                               "per state", _state_norm),
+    },
+    "A member state.",
+)
+
+ENTREPRENEUR = Section(
+    {
+        "from": _year("First year of advocacy (default: the start year).", True),
+        "until": _year("Last year of advocacy (default: open-ended).", True),
+        "intensity": _rate(0.3, "Total persuasion effort per year, shared among targets."),
+        "strategy": Choice(tuple(s.value for s in Strategy), "all", "Whom to lobby."),
+        "targets": Num(3, 1, 1000, "How many states a targeted strategy lobbies.",
+                       integer=True),
+        "credibility": _prob(0.8, "How far the entrepreneur's arguments carry."),
+    },
+    "A norm entrepreneur's role, keyed by its state code.",
+)
+
+_YEAR = _year("Year of the event (after start_year).")
+EVENT = Tagged(
+    "type",
+    {
+        "crisis": Section({"year": _YEAR, "magnitude": _rate(0.5, "Crisis salience pulse.")},
+                          required=("year",)),
+        "un_push": Section({"year": _YEAR, "magnitude": _rate(0.5, "UN-partnership pulse.")},
+                           required=("year",)),
+        "rivalry": Section({"year": _YEAR, "magnitude": _rate(0.3, "Rivalry salience change.")},
+                           required=("year",)),
+        "regime_change": Section(
+            {"year": _YEAR, "state": Code("Whose regime changes."),
+             "regime_insecurity": _prob(0.5, "The new regime's insecurity.")},
+            required=("year", "state", "regime_insecurity"),
+        ),
+        "proposal": Section({"year": _YEAR, "by": Code("Who tables the proposal.")},
+                            required=("year", "by")),
+        "cooperation": Section(
+            {"year": _YEAR, "tie_change": Num(0.05, -1.0, 1.0, "Change of every tie.")},
+            required=("year",),
+        ),
+    },
+    "A scheduled exogenous event.",
+)
+
+ASEAN = Section(
+    {
+        "kind": Choice(("asean",), "asean", "Scenario kind."),
+        "name": Text(None, "Scenario name (defaults to the file name)."),
+        "description": Text("", "What the scenario represents."),
+        "start_year": Num(None, 1900, 2300, "Year of the initial condition (step 0).",
+                          "scenario", integer=True),
+        "end_year": Num(None, 1900, 2300, "Horizon: the last simulated year.", "scenario",
+                        integer=True),
+        "norm": Section(
+            {
+                "name": Text("proposed norm", "The proposed norm."),
+                "framing": Choice(tuple(f.value for f in Framing), "standard",
+                                  "Framing of the proposed norm (Acharya 2004)."),
+                "conflict": _norm_section({}, "Clash of the proposed norm with each core "
+                                          "norm, 0–1.", "002:809–886", _norm_conflict),
+                "localization": Section(
+                    {
+                        "conflict_reduction": _norm_section(
+                            {}, "Share of each clash that localized framing removes.",
+                            "001:1 c.2818–3016, c.4740–4860", _conflict_reduction),
+                        "appeal": _prob(0.8, "Pull of the localized norm relative to the "
+                                        "standard one: the price of a weaker norm."),
+                    },
+                    "Norm localization (Acharya 2004).",
+                ),
+            },
+            "The proposed norm.",
+        ),
+        "region": Section(
+            {
+                "tipping_share": Num(1 / 3, 0.0, 1.0, "Tipping point: adopter share (weighted "
+                                     "by tipping_weight) >= this; 1/3 of 10 means 4 states, "
+                                     "1 means all.", "002:281–283", lo_open=True),
+                "internalization_share": _prob(0.8, "Share of internalized states at which "
+                                               "the region reaches internalization."),
+                "summit_interval": Num(1, 1, 10, "Years between summits.", "002:480–481",
+                                       integer=True),
+                "max_blockers": Num(0, 0, 100, "Objections a decision survives: 0 is the "
+                                    "consensus rule.", "002:480–484", integer=True),
+                "acquiescence_margin": _prob(0.1, "A non-adopter within this margin of its "
+                                             "threshold does not object."),
+                "table_when_tipped": Flag(True, "Active entrepreneurs table the proposal "
+                                          "while the region is in cascade."),
+                "retable_interval": Num(3, 1, 100, "Minimum years between tabled proposals.",
+                                        integer=True),
+            },
+            "The region and its decision rule.",
+        ),
+        "dynamics": Section(
+            {
+                "neighbour_influence": _rate(0.05, "Pull of adopting neighbours (Watts 2002)."),
+                "cascade_socialization": _rate(0.15, "Pull after tipping: conformity, "
+                                               "legitimation, esteem (Finnemore & Sikkink)."),
+                "prestige": _rate(0.03, "Pull of prestige and status incentives "
+                                  "(002:739–744, 002:954–957)."),
+                "resistance": _rate(0.15, "Push of the core norms against the new norm "
+                                    "(002:888–891)."),
+                "regime_fear": _rate(0.5, "Weight of regime insecurity in the clash with "
+                                     "non-interference (001:1 c.2126)."),
+                "crisis_response": _rate(0.1, "Pull of crisis salience (002:744–750)."),
+                "un_response": _rate(0.03, "Pull of UN partnership: a force to support the "
+                                     "UN (002:733–735); the UN as trust broker (000:171)."),
+                "rivalry_response": _rate(0.05, "Pull of great-power rivalry (004:1074)."),
+                "identity_drift": _prob(0.03, "Yearly drift of core norms towards the "
+                                        "identity implied by the state's stage."),
+                "noise": _prob(0.03, "Standard deviation of yearly support noise."),
+                "threshold_sd": _prob(0.05, "Per-replicate uncertainty of thresholds (sd)."),
+                "reversal_margin": _prob(0.1, "An adopter reverts below threshold minus this."),
+                "internalization_years": Num(10, 1, 500, "Years of adoption until a state "
+                                             "internalizes the norm.", integer=True),
+                "experience_years": Num(10, 1, 200, "Years of UN deployments until full "
+                                        "peacekeeping experience (004:844–846).",
+                                        integer=True),
+                "receptivity_floor": _prob(0.3, "Receptivity to persuasion of a state "
+                                           "without peacekeeping experience (004:844)."),
+                "salience_half_life": Section(
+                    {
+                        "crisis": Num(2.0, 0.0, None, "Half-life of crisis salience (years); "
+                                      "null = no decay.", nullable=True, lo_open=True),
+                        "un_partnership": Num(3.0, 0.0, None, "Half-life of UN pushes.",
+                                              nullable=True, lo_open=True),
+                        "rivalry": Num(None, 0.0, None, "Half-life of rivalry salience.",
+                                       nullable=True, lo_open=True),
+                    },
+                    "Decay of event salience.",
+                ),
+            },
+            "Weights of the mechanisms of the support update.",
+        ),
+        "salience": Section(
+            {
+                "crisis": _rate(0.0, "Crisis salience at the start."),
+                "un_partnership": _rate(0.0, "UN-partnership salience at the start."),
+                "rivalry": _rate(0.0, "Great-power rivalry salience at the start."),
+            },
+            "Initial salience of the exogenous channels.",
+        ),
+        "network": Section(
+            {
+                "base": _prob(0.3, "Tie weight between any two members: low trust (000:171).",
+                              "000:171"),
+                "same_cohort": Num(0.1, -1.0, 1.0, "Added to ties within a cohort "
+                                   "(002:97–103)."),
+                "same_subregion": Num(0.1, -1.0, 1.0, "Added to ties within a subregion."),
+                "pairs": ListOf(
+                    Section(
+                        {"states": ListOf(Code("A state of the pair."),
+                                          "The two states of the pair.", length=2),
+                         "change": Num(0.0, -1.0, 1.0, "Added to this pair's tie.")},
+                        required=("states", "change"),
+                    ),
+                    "Pair-specific changes (disputes, partnerships).",
+                ),
+            },
+            "The weighted interaction network (ties clipped to [0.01, 1]).",
+        ),
+        "states": StateMap(STATE, "The member states, keyed by ISO-3 code."),
+        "entrepreneurs": StateMap(ENTREPRENEUR, "Norm entrepreneurs, keyed by state code.",
+                                  defined_codes=True),
+        "events": ListOf(EVENT, "Scheduled events."),
+    },
+    "An ASEAN-style norm-diffusion scenario.",
+    required=("start_year", "end_year", "states"),
+)
+
+
+def check(data: dict, ctx: _Context) -> None:
+    """Checks across keys that the per-key schema cannot see."""
+    start, end = data.get("start_year"), data.get("end_year")
+    if isinstance(start, int) and isinstance(end, int):
+        if end <= start:
+            ctx.fail("end_year", f"{end} must be after start_year ({start})")
+        for i, event in enumerate(data.get("events", [])):
+            year = event.get("year")
+            if isinstance(year, int) and year <= start:
+                ctx.fail(f"events[{i}].year", f"{year} must be after start_year ({start})")
+        for code, role in data.get("entrepreneurs", {}).items():
+            first, last = role.get("from"), role.get("until")
+            if isinstance(first, int) and isinstance(last, int) and last < first:
+                ctx.fail(f"entrepreneurs.{code}.until", f"{last} is before from ({first})")
+    states = data.get("states")
+    if states == {}:
+        ctx.fail("states", "at least one state is required")
+    elif isinstance(states, dict) and not any(
+            isinstance(s.get("tipping_weight"), float) and s["tipping_weight"] > 0
+            for s in states.values()):
+        ctx.fail("states", "every tipping_weight is 0, so the region could never tip; "
+                 "allowed: at least one state with tipping_weight > 0")
+
+
+# --------------------------------------------------------------------------- levers
+
+
+LEVERS: dict[str, str] = {
+    "framing": "norm framing: standard or localized (norm localization, Acharya 2004)",
+    "entrepreneur_intensity": "yearly persuasion effort of every entrepreneur",
+    "strategy": "whom every entrepreneur lobbies (all, receptive, central, hardliners, "
+                "coalition)",
+    "tipping_share": "adopter share at which the region tips (Finnemore & Sikkink 1998)",
+    "co_entrepreneur": "ISO-3 code of a state that joins as co-entrepreneur, with the lead "
+                       "entrepreneur's role, for the whole run",
+    "crisis_year": "year of a regional crisis (a crisis event of default magnitude)",
+    "un_push_year": "year of a UN partnership push (an un_push event of default magnitude)",
+}
+"""The flat levers of the ASEAN model and what each means; see :func:`lever_overrides`."""
+
+
+def lever_overrides(
+    scenario: Scenario,
+    *,
+    framing: str | None = None,
+    entrepreneur_intensity: float | None = None,
+    strategy: str | None = None,
+    tipping_share: float | None = None,
+    co_entrepreneur: str | None = None,
+    crisis_year: int | None = None,
+    un_push_year: int | None = None,
+) -> dict[str, Any]:
+    """Translate the flat levers (:data:`LEVERS`) into dotted-key scenario overrides.
+
+    Used by the Mesa model's keyword parameters and by sweep files alike, so a lever means
+    the same thing everywhere. ``None`` (or ``""`` for the co-entrepreneur) leaves the
+    scenario as it is.
+
+    Args:
+        scenario: the scenario the levers act on.
+        framing: ``standard`` or ``localized`` (norm localization, Acharya 2004).
+        entrepreneur_intensity: yearly persuasion effort of every entrepreneur.
+        strategy: whom every entrepreneur lobbies.
+        tipping_share: adopter share at which the region tips into cascade.
+        co_entrepreneur: a state that joins with the lead entrepreneur's role (Malaysia in
+            2015, 002:729–735).
+        crisis_year: year of a regional crisis: salience pulse (East Timor 1999, 002:641).
+        un_push_year: year of a UN partnership push (HIPPO 2015, 000:17).
+
+    Returns:
+        Overrides for :meth:`Scenario.with_overrides`.
+    """
+    data = scenario.data
+    overrides: dict[str, Any] = {}
+    if framing is not None:
+        overrides["norm.framing"] = framing
+    if tipping_share is not None:
+        overrides["region.tipping_share"] = tipping_share
+    entrepreneurs = dict(data["entrepreneurs"])
+    if co_entrepreneur and co_entrepreneur not in entrepreneurs:
+        lead = next(iter(entrepreneurs.values()), {})
+        entrepreneurs[co_entrepreneur] = {**lead, "from": None, "until": None}
+    for code in entrepreneurs:
+        role = dict(entrepreneurs[code])
+        if entrepreneur_intensity is not None:
+            role["intensity"] = entrepreneur_intensity
+        if strategy is not None:
+            role["strategy"] = strategy
+        entrepreneurs[code] = role
+    if entrepreneurs != data["entrepreneurs"]:
+        overrides["entrepreneurs"] = entrepreneurs
+    extra = [{"type": kind, "year": year} for kind, year in
+             (("crisis", crisis_year), ("un_push", un_push_year)) if year is not None]
+    if extra:
+        overrides["events"] = [*data["events"], *extra]
+    return overrides
+
+
+def lever_spec(scenario: Scenario | None, lever: str) -> Spec | None:
+    """The schema entry that says a lever's allowed values, or None if it has none.
+
+    Every entrepreneur's role has the same schema entry, so the intensity and strategy
+    levers read it from the entrepreneurs' section; the years are an event's year; the
+    co-entrepreneur is a state code defined under ``states``.
+    """
+    match lever:
+        case "framing":
+            return ASEAN.fields["norm"].fields["framing"]
+        case "tipping_share":
+            return ASEAN.fields["region"].fields["tipping_share"]
+        case "entrepreneur_intensity":
+            return ENTREPRENEUR.fields["intensity"]
+        case "strategy":
+            return ENTREPRENEUR.fields["strategy"]
+        case "crisis_year" | "un_push_year":
+            return EVENT.variants["crisis"].fields["year"]
+        case "co_entrepreneur":
+            return Code("A state that joins as co-entrepreneur.")
+    return None

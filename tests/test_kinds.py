@@ -1,0 +1,172 @@
+"""The model-kind interface, its registry, the one seed scheme and the layers of the package."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from normsim import models
+from normsim.experiments.replicates import run_scenario
+from normsim.models import KINDS, ModelKind, get_kind, register
+from normsim.scenario import ScenarioError, from_dict
+from normsim.schema import Num, Section, Text
+from normsim.seeds import replicate_seeds, run_seed
+
+PACKAGE = Path(models.__file__).parent.parent
+
+
+class CoinKind:
+    """A toy kind: each step every run flips a coin; the runs table counts the heads."""
+
+    name = "coin"
+    schema = Section({"kind": Text("coin"), "name": Text(""), "steps": Num(3, 1, 100,
+                                                                           integer=True)})
+    engines = ("batch",)
+    columns = frozenset({"heads"})
+    page = None
+    mesa_model = None
+
+    def check(self, data, ctx):
+        pass
+
+    def horizon(self, data):
+        return data["steps"]
+
+    def with_steps(self, data, steps):
+        return {"steps": steps}
+
+    def describe(self, data):
+        return f"{data['steps']} flips"
+
+    def facts(self, data):
+        return {"steps": data["steps"]}
+
+    def simulate(self, scenario, seeds, *, engine="batch", agents=True, progress=False):
+        return [np.random.default_rng(s).integers(0, 2, scenario.steps) for s in seeds]
+
+    def tables(self, scenario, raw, seeds, run_ids, replicates, agents):
+        runs = pd.DataFrame({"run_id": run_ids, "replicate": replicates, "seed": seeds,
+                             "heads": [int(r.sum()) for r in raw]})
+        steps = pd.DataFrame({"run_id": np.repeat(run_ids, scenario.steps),
+                              "step": np.tile(np.arange(scenario.steps), len(raw))})
+        return runs, steps, None
+
+    def summarize(self, results):
+        return f"{results.runs.heads.sum()} heads"
+
+    def levers(self, scenario):
+        return {}
+
+    def lever_overrides(self, scenario, **levers):
+        return {}
+
+    def lever_spec(self, scenario, lever):
+        return None
+
+
+@pytest.fixture
+def coin():
+    kind = register(CoinKind())
+    yield kind
+    del KINDS["coin"]
+
+
+def test_the_shipped_kinds_have_the_whole_interface():
+    assert list(KINDS) == ["asean", "threshold"]
+    for kind in KINDS.values():
+        assert isinstance(kind, ModelKind)
+        assert kind.engines and kind.engines[0] == "batch"
+    assert get_kind("asean").mesa_model.__name__ == "AseanModel"
+    assert get_kind("threshold").mesa_model is None
+
+
+def test_an_unknown_kind_is_named_with_the_kinds_there_are():
+    with pytest.raises(KeyError, match="unknown model kind 'nope'; the kinds are: asean, "
+                       "threshold"):
+        get_kind("nope")
+    with pytest.raises(ScenarioError, match="kind: 'nope' is not allowed; allowed: asean, "
+                       "threshold"):
+        from_dict({"kind": "nope"})
+
+
+def test_a_new_kind_is_one_registered_object(coin):
+    scenario = from_dict({"kind": "coin", "steps": 5})
+    assert scenario.steps == 5 and scenario.with_steps(7).steps == 7
+    results = run_scenario(scenario, replicates=4, seed=2)
+    assert list(results.runs.seed) == replicate_seeds(2, 4)
+    assert len(results.steps) == 4 * 5 and results.agents is None
+    assert coin.summarize(results).endswith("heads")
+    with pytest.raises(ValueError, match="coin scenarios run on the batch engine only"):
+        run_scenario(scenario, replicates=1, engine="mesa")
+
+
+def test_one_seed_scheme_for_replicates_and_sweep_points():
+    for master in (0, 7, 2**40):
+        spawned = np.random.SeedSequence(master).spawn(20)
+        assert replicate_seeds(master, 20) == [
+            int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in spawned]
+        child = spawned[3].spawn(5)[4]
+        assert run_seed(master, 3, 4) == int(child.generate_state(1, np.uint64)[0]
+                                             >> np.uint64(1))
+
+
+# Lower layers never import higher ones. Each entry: a package (or module) and the normsim
+# modules it may not import.
+FORBIDDEN = {
+    "schema.py": ("normsim.models", "normsim.scenario", "normsim.experiments", "normsim.cli"),
+    "models": ("normsim.scenario", "normsim.experiments", "normsim.viz", "normsim.cli",
+               "normsim.plotting"),
+    "scenario": ("normsim.experiments", "normsim.viz", "normsim.cli", "normsim.plotting"),
+    "experiments": ("normsim.viz", "normsim.cli", "normsim.plotting"),
+    "analysis": ("normsim.experiments", "normsim.scenario", "normsim.viz", "normsim.cli"),
+    "plotting": ("normsim.experiments", "normsim.viz", "normsim.cli"),
+}
+ALLOWED = {
+    # AseanModel("asean-2024") loads a scenario by name: Mesa's Reset calls
+    # type(model)(**params) with a name, and only the scenario layer can load one. The
+    # import happens inside __init__, when a name (not a Scenario) is given.
+    ("models/region/model.py", "normsim.scenario"),
+}
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """The modules a file imports, and whether only for type checking."""
+    tree = ast.parse(path.read_text())
+    checking = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            checking |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.module, id(node) in checking))
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, id(node) in checking) for alias in node.names]
+    return found
+
+
+def test_lower_layers_never_import_higher_ones():
+    wrong = []
+    for layer, forbidden in FORBIDDEN.items():
+        root = PACKAGE / layer
+        for path in [root] if root.is_file() else sorted(root.rglob("*.py")):
+            where = path.relative_to(PACKAGE).as_posix()
+            for module, typing_only in _imports(path):
+                if typing_only or (where, module) in ALLOWED:
+                    continue
+                if any(module == f or module.startswith(f"{f}.") for f in forbidden):
+                    wrong.append(f"{where} imports {module}")
+    assert not wrong, wrong
+
+
+def test_the_experiment_layer_and_cli_never_ask_which_kind_it_is():
+    for path in [*sorted((PACKAGE / "experiments").rglob("*.py")), PACKAGE / "cli.py"]:
+        text = path.read_text()
+        for branch in ("scenario.kind ==", "scenario.kind !=", '== "asean"', '!= "asean"',
+                       '== "threshold"', '!= "threshold"'):
+            assert branch not in text, (path, branch)
+        assert "IDN" not in text, path
