@@ -40,6 +40,8 @@ SUBSTITUTIONS: tuple[tuple[str, str, str], ...] = (
     ("--out results/asean-sensitivity", "--out results/asean-sensitivity --samples 2 "
      "--replicates 1", "size: 48 runs, not 245,760"),
     ("--replicates 200 --out results/watts", "--replicates 2 --out results/watts", "size"),
+    ("--out results/watts-window ", "--out results/watts-window --replicates 2 ",
+     "size: 646 runs, not 32,300"),
     ("normsim viz asean-2024 --port 8765", "serve_and_check {port} normsim viz asean-2024 "
      "--port {port}", "a server: started, checked to answer on 127.0.0.1, then stopped"),
 )
@@ -120,7 +122,8 @@ def test_readme_commands_run_as_written_in_order_in_a_fresh_shell(tmp_path):
     assert f"http://127.0.0.1:{port}/" in out
     results = repo / "results"
     for made in ("asean-2024/runs.parquet", "asean-levers/runs.parquet",
-                 "asean-sensitivity/sensitivity.csv", "watts/runs.parquet"):
+                 "asean-sensitivity/sensitivity.csv", "watts/runs.parquet",
+                 "watts-window/figures/cascade_window.png"):
         assert (results / made).is_file(), made
     assert list((results / "asean-levers" / "figures").glob("*.svg"))
 

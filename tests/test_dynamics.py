@@ -36,7 +36,9 @@ def _moves(series: np.ndarray) -> set[tuple[int, int]]:
 LEVERS = st.fixed_dictionaries({
     "norm.framing": st.sampled_from(["standard", "localized"]),
     "region.tipping_share": st.floats(0.05, 1.0),
-    "region.max_blockers": st.integers(0, 3),
+    "region.decision": st.one_of(
+        st.just({"rule": "consensus"}),
+        st.builds(lambda k: {"rule": "max_objectors", "objectors": k}, st.integers(0, 3))),
     "region.retable_interval": st.integers(1, 6),
     "entrepreneurs.IDN.strategy": st.sampled_from(
         ["all", "receptive", "central", "hardliners", "coalition"]),
@@ -157,7 +159,8 @@ def test_consensus_blocks_with_one_objection_and_records_who(today):
     runs = run_scenario(scenario, 5, 0, agents=False).runs
     assert not runs["institutional_adoption"].any()
     assert runs["blockers"].map(list).tolist() == [["SGP"]] * 5
-    lenient = scenario.with_overrides({"region.max_blockers": 1})
+    lenient = scenario.with_overrides({"region.decision": {"rule": "max_objectors",
+                                                           "objectors": 1}})
     runs = run_scenario(lenient, 5, 0, agents=False).runs
     assert runs["institutional_adoption"].all()
     assert (runs["adoption_year"] == 2025).all()

@@ -101,13 +101,13 @@ def test_installed_package_runs_named_scenarios_and_a_sweep_from_another_folder(
           "--workers", "1", "-q", "--out", "sweep"], cwd, env)
     assert (cwd / "sweep" / "runs.parquet").is_file()
     text = _run([str(bin_dir / "python"), "-c",
-                 "from normsim.models.region.model import AseanModel\n"
+                 "from normsim.models.region.model import RegionModel\n"
                  "from normsim.viz.controls import catalog\n"
-                 "model = AseanModel('asean-2024', rng=1)\n"
+                 "model = RegionModel('asean-2024', rng=1)\n"
                  "model.run_model()\n"
                  "print(model.member('IDN').code)\n"
                  "print(' '.join(catalog('asean-2024').names))"], cwd, env)
     model, picker = text.splitlines()
     assert model == "IDN"
     assert set(picker.split()) == {"asean-2003", "asean-2011", "asean-2015", "asean-2024",
-                                   "asean-2024-localized"}
+                                   "asean-2024-localized", "examples/un-security-council"}

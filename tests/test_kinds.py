@@ -76,19 +76,19 @@ def coin():
 
 
 def test_the_shipped_kinds_have_the_whole_interface():
-    assert list(KINDS) == ["asean", "threshold"]
+    assert list(KINDS) == ["region", "threshold"]
     for kind in KINDS.values():
         assert isinstance(kind, ModelKind)
         assert kind.engines and kind.engines[0] == "batch"
-    assert get_kind("asean").mesa_model.__name__ == "AseanModel"
+    assert get_kind("region").mesa_model.__name__ == "RegionModel"
     assert get_kind("threshold").mesa_model is None
 
 
 def test_an_unknown_kind_is_named_with_the_kinds_there_are():
-    with pytest.raises(KeyError, match="unknown model kind 'nope'; the kinds are: asean, "
+    with pytest.raises(KeyError, match="unknown model kind 'nope'; the kinds are: region, "
                        "threshold"):
         get_kind("nope")
-    with pytest.raises(ScenarioError, match="kind: 'nope' is not allowed; allowed: asean, "
+    with pytest.raises(ScenarioError, match="kind: 'nope' is not allowed; allowed: region, "
                        "threshold"):
         from_dict({"kind": "nope"})
 
@@ -126,7 +126,7 @@ FORBIDDEN = {
     "plotting": ("normsim.experiments", "normsim.viz", "normsim.cli"),
 }
 ALLOWED = {
-    # AseanModel("asean-2024") loads a scenario by name: Mesa's Reset calls
+    # RegionModel("asean-2024") loads a scenario by name: Mesa's Reset calls
     # type(model)(**params) with a name, and only the scenario layer can load one. The
     # import happens inside __init__, when a name (not a Scenario) is given.
     ("models/region/model.py", "normsim.scenario"),
@@ -166,7 +166,7 @@ def test_lower_layers_never_import_higher_ones():
 def test_the_experiment_layer_and_cli_never_ask_which_kind_it_is():
     for path in [*sorted((PACKAGE / "experiments").rglob("*.py")), PACKAGE / "cli.py"]:
         text = path.read_text()
-        for branch in ("scenario.kind ==", "scenario.kind !=", '== "asean"', '!= "asean"',
+        for branch in ("scenario.kind ==", "scenario.kind !=", '== "region"', '!= "region"',
                        '== "threshold"', '!= "threshold"'):
             assert branch not in text, (path, branch)
         assert "IDN" not in text, path

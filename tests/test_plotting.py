@@ -198,3 +198,84 @@ def test_cli_plot_draws_a_threshold_folder(threshold_dir, capsys):
 def test_cli_plot_of_a_folder_without_results_is_a_usage_error(tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     assert "no results here" in capsys.readouterr().err
+
+
+THRESHOLD_SWEEP = {
+    "name": "window",
+    "scenario": "scenarios/threshold/watts-2002.yaml",
+    "overrides": {"network.n": 500, "tipping_share": 0.1},
+    "seed": 4,
+    "replicates": 12,
+    "uncertainties": {
+        "design": "grid",
+        "parameters": {
+            "mean_degree": {"key": "network.mean_degree", "values": [1.0, 3.0, 8.0]},
+            "threshold": {"key": "threshold.value", "values": [0.1, 0.18, 0.26]},
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def threshold_sweep_dir(tmp_path_factory) -> Path:
+    from .conftest import ROOT
+
+    out = tmp_path_factory.mktemp("plots") / "window"
+    run_sweep(parse_sweep(THRESHOLD_SWEEP, base_dir=ROOT), out, workers=1)
+    return out
+
+
+def test_cli_plot_of_a_threshold_sweep_draws_what_applies(threshold_sweep_dir, capsys):
+    assert main(["plot", str(threshold_sweep_dir)]) == 0
+    names = [Path(line).name for line in capsys.readouterr().out.split()]
+    assert names == ["final_sizes.png", "main_effects.png", "cascade_vs_threshold.png",
+                     "cascade_window.png"]
+    assert all((threshold_sweep_dir / "figures" / n).read_bytes().startswith(b"\x89PNG")
+               for n in names)
+
+
+def test_cascade_window_cells_are_the_cascade_shares(threshold_sweep_dir):
+    runs = pd.read_parquet(threshold_sweep_dir / "runs.parquet")
+    fig = plotting.cascade_window(runs, cascade_share=0.1)
+    left, right = fig.axes[0], fig.axes[1]
+    frequency = np.ma.filled(left.collections[0].get_array(), np.nan).reshape(3, 3)
+    expected = runs.pivot_table(index="threshold", columns="mean_degree",
+                                values="cascade_reached", aggfunc="mean")
+    np.testing.assert_allclose(frequency, expected.to_numpy(dtype=float))
+    size = np.ma.filled(right.collections[0].get_array(), np.nan).reshape(3, 3)
+    cascades = runs[runs.cascade_reached].pivot_table(
+        index="threshold", columns="mean_degree", values="final_adopter_share", aggfunc="mean")
+    cascades = cascades.reindex(index=expected.index, columns=expected.columns)
+    np.testing.assert_allclose(size, cascades.to_numpy(dtype=float))
+    assert "threshold" in left.get_ylabel() and "mean degree z" in left.get_xlabel()
+    assert "over 10% adopt" in _texts(fig) and "cascade condition" in _texts(fig)
+
+
+def test_watts_cascade_condition_bounds_the_window():
+    """The zero crossings for phi = 0.18 (Watts 2002: about 1 < z < 5.8), and none at 0.26."""
+    from scipy.optimize import brentq
+
+    from normsim.analysis.threshold import cascade_condition
+
+    def at(z: float) -> float:
+        return float(cascade_condition(z, 0.18))
+
+    assert brentq(at, 0.5, 2.0) == pytest.approx(1.02, abs=0.01)
+    assert brentq(at, 3.0, 9.0) == pytest.approx(5.76, abs=0.01)
+    z = np.linspace(0.5, 10, 50)
+    assert (cascade_condition(z, 0.26) < 0).all()  # vulnerable only at k <= 3: no window
+
+
+def test_the_watts_window_sweep_file_runs_and_plots(tmp_path, capsys):
+    from normsim.experiments.sweepfile import load_sweep
+
+    sweep = load_sweep("watts-window")
+    params = {p.name: p for p in sweep.uncertainties.parameters}
+    assert set(params) == {"mean_degree", "threshold"}
+    assert sweep.n_points == 19 * 17 and sweep.replicates == 100
+    assert sweep.base.data["network"]["n"] == 10_000
+    out = tmp_path / "ww"
+    assert main(["sweep", "watts-window", "--replicates", "1", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(out)]) == 0
+    assert "cascade_window.png" in capsys.readouterr().out

@@ -13,6 +13,8 @@ from normsim.analysis.sensitivity import (
     analyze,
     imprecise_parameters,
     morris_indices,
+    outcome_columns,
+    point_outcomes,
     precision_warning,
     sobol_indices,
 )
@@ -71,7 +73,7 @@ def sobol_sweep(tmp_path_factory) -> Path:
 
 def test_the_driving_parameter_dominates_and_the_inert_one_does_not(sobol_sweep):
     table = analyze(sobol_sweep, resamples=300)
-    assert set(table.outcome) == set(OUTCOMES)
+    assert set(table.outcome) == {"p_cascade", "tipping_year", "p_institutional"} <= set(OUTCOMES)
     assert (table.group == "all").all() and (table.points == 64 * 4).all()
     for outcome in ("p_cascade", "tipping_year"):
         part = table[table.outcome == outcome].set_index("parameter")
@@ -187,3 +189,49 @@ def test_morris_indices_of_a_linear_function():
     table = morris_indices(x, 3 * x[:, 0] + 0 * x[:, 1], ["a", "b"]).set_index("parameter")
     assert table.loc["a", "mu_star"] == pytest.approx(3.0)
     assert table.loc["b", "mu_star"] == pytest.approx(0.0)
+
+
+THRESHOLD_SWEEP = {
+    "name": "threshold-sobol",
+    "scenario": "scenarios/threshold/watts-2002.yaml",
+    "overrides": {"network.n": 400, "tipping_share": 0.1},
+    "seed": 9,
+    "replicates": 4,
+    "uncertainties": {
+        "design": {"kind": "sobol", "samples": 16},
+        "parameters": {
+            "mean_degree": {"key": "network.mean_degree", "range": [1.0, 10.0]},
+            "threshold": {"key": "threshold.value", "range": [0.1, 0.26]},
+        },
+    },
+}
+
+
+def test_outcomes_follow_the_columns_of_the_runs():
+    region = {"cascade_reached", "tipping_step", "tipping_year", "institutional_adoption",
+              "final_adopter_share"}
+    assert outcome_columns(region) == {"p_cascade": "cascade_reached",
+                                       "tipping_year": "tipping_year",
+                                       "p_institutional": "institutional_adoption"}
+    threshold = {"cascade_reached", "tipping_step", "final_adopter_share"}
+    assert outcome_columns(threshold) == {"p_cascade": "cascade_reached",
+                                          "tipping_step": "tipping_step",
+                                          "final_size": "final_adopter_share"}
+
+
+def test_sensitivity_of_a_threshold_sweep(tmp_path, capsys):
+    from .conftest import ROOT
+
+    out = tmp_path / "threshold"
+    run_sweep(parse_sweep(THRESHOLD_SWEEP, base_dir=ROOT), out, workers=1)
+    assert main(["sensitivity", str(out), "--resamples", "50"]) == 0
+    printed = capsys.readouterr().out
+    assert "tipping step (censored)" in printed and "mean final size" in printed
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert set(table.outcome) == {"p_cascade", "tipping_step", "final_size"}
+    assert set(table.parameter) == {"mean_degree", "threshold"}
+    runs = pd.read_parquet(out / "runs.parquet")
+    means = point_outcomes(runs, 1000)
+    assert means.final_size.between(0, 1).all()
+    assert (means.tipping_step <= 1001).all()
+    assert (out / "figures" / "sensitivity.png").is_file()

@@ -198,7 +198,7 @@ def test_a_bad_sweep_file_exits_2_with_one_line_per_problem_and_writes_nothing(t
     lines = err.strip().splitlines()
     expected = {
         "colour: unknown key",
-        "replicates: expected an integer >= 1",
+        "replicates: 0 is out of range; allowed: an integer >= 1",
         "levers.parameters.co_entrepreneur.values[1]: unknown state code 'XYZ'",
         "levers.parameters.crisis.values[0]: 2020: events[0].year: 2020 must be after "
         "start_year (2024)",

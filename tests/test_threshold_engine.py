@@ -14,8 +14,6 @@ from normsim.models.threshold.dynamics import (
     draw_thresholds,
     run_replicate,
     simulate,
-    validate_threshold,
-    validate_threshold_scenario,
 )
 from normsim.models.threshold.networks import (
     barabasi_albert,
@@ -23,10 +21,22 @@ from normsim.models.threshold.networks import (
     complete,
     erdos_renyi,
     from_edges,
+    generator_keys,
     ring_lattice,
-    validate_network,
     watts_strogatz,
 )
+from normsim.models.threshold.schema import THRESHOLD, check
+from normsim.schema import ScenarioError, _Context, _validate
+
+
+def validated(raw: dict) -> dict:
+    """A raw threshold scenario through the scenario schema and its checks, as files go."""
+    ctx = _Context()
+    data = _validate(THRESHOLD, raw, "", ctx)
+    check(data, ctx)
+    if ctx.problems:
+        raise ScenarioError("<memory>", ctx.problems)
+    return data
 
 
 def path_graph(n: int) -> sp.csr_array:
@@ -283,7 +293,7 @@ def test_absolute_threshold_scenario() -> None:
     del spec["threshold"]
     spec["network"] = {"generator": "ring_lattice", "n": 40, "k": 4}
     spec["initial_adopters"] = {"nodes": [0, 1]}
-    run = run_replicate(spec, seed=0)
+    run = run_replicate(validated(spec), seed=0)
     assert run.final_share == 1.0
     assert run.steps_run == 19  # two new adopters per step after the two seeds
 
@@ -297,45 +307,53 @@ def test_initial_adopters_and_thresholds_draws() -> None:
     assert uniform.min() >= 0.2 and uniform.max() < 0.4
     assert uniform.mean() == pytest.approx(0.3, abs=0.005)
     normal = draw_thresholds(
-        {"distribution": "normal", "mean": 25, "sd": 10}, 10_000, rng, absolute=True
+        {"distribution": "normal", "mean": 25, "sd": 10}, 10_000, rng
     )
     assert normal.std() == pytest.approx(10, rel=0.05)
-    assert draw_thresholds(0.18, 3, rng).tolist() == [0.18] * 3
-    values = draw_thresholds({"distribution": "values", "values": [0, 1, 2]}, 3, rng, absolute=True)
+    constant = draw_thresholds({"distribution": "constant", "value": 0.18}, 3, rng)
+    assert constant.tolist() == [0.18] * 3
+    values = draw_thresholds({"distribution": "values", "values": [0, 1, 2]}, 3, rng)
     assert values.tolist() == [0.0, 1.0, 2.0]
 
 
 @pytest.mark.parametrize(
     ("spec", "absolute", "message"),
     [
-        ({"distribution": "constant", "value": 1.5}, False, r"threshold.value: .*\[0, 1\]"),
-        ({"distribution": "constant", "value": -1}, True, "must be >= 0"),
+        ({"distribution": "constant", "value": 1.5}, False,
+         r"threshold.value: 1.5 is out of range; allowed: a number >= 0 and <= 1"),
+        ({"distribution": "constant", "value": -1}, True,
+         r"absolute_threshold.value: -1 is out of range; allowed: a number >= 0(\n|$)"),
         ({"distribution": "uniform", "low": 0.5, "high": 0.2}, False, "must not exceed"),
         ({"distribution": "normal", "mean": 1, "sd": -1}, False, r"threshold.sd"),
         ({"distribution": "values", "values": [0.1, 2.0]}, False, r"threshold.values\[1\]"),
         ({"distribution": "values", "values": [0.1]}, False, "one threshold per node"),
-        ({"distribution": "beta", "a": 1}, False, "must be one of"),
-        ({"distribution": "constant", "value": 0.1, "sd": 1}, False, "unknown"),
+        ({"distribution": "beta", "a": 1}, False, "'beta' is not allowed; allowed: constant"),
+        ({"distribution": "constant", "value": 0.1, "sd": 1}, False, r"threshold.sd: unknown"),
+        ("high", False, "threshold.value: expected a number >= 0 and <= 1, got text 'high'"),
     ],
 )
 def test_threshold_spec_errors(spec: dict, absolute: bool, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        validate_threshold(spec, 2, absolute=absolute)
+    key = "absolute_threshold" if absolute else "threshold"
+    raw = scenario(network={"generator": "complete", "n": 2}, threshold=None,
+                   initial_adopters={"random": 1})
+    del raw["threshold"]
+    with pytest.raises(ScenarioError, match=message):
+        validated({**raw, key: spec})
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"kind": "asean"}, "kind"),
-        ({"steps": -1}, "steps"),
-        ({"absolute_threshold": 2}, "exactly one of 'threshold' or 'absolute_threshold'"),
+        ({"kind": "region"}, "kind: 'region' is not allowed; allowed: one of threshold"),
+        ({"steps": -1}, "steps: -1 is out of range"),
+        ({"absolute_threshold": 2}, "exactly one of threshold or absolute_threshold"),
         ({"initial_adopters": {"random": 501}}, r"initial_adopters.random"),
         ({"initial_adopters": {"nodes": [1, 1]}}, "distinct"),
         ({"initial_adopters": {"nodes": [500]}}, r"initial_adopters.nodes\[0\]"),
         ({"initial_adopters": {"share": 1.5}}, r"initial_adopters.share"),
         ({"initial_adopters": {"random": 1, "share": 0.1}}, "exactly one"),
         ({"network": {"generator": "erdos_renyi", "n": 10}}, "exactly one of"),
-        ({"network": {"generator": "ring_lattice", "n": 10, "k": 3}}, r"network.k: must be even"),
+        ({"network": {"generator": "ring_lattice", "n": 10, "k": 3}}, r"network.k: 3 must be even"),
         ({"network": {"generator": "ring_lattice", "n": 10, "k": 10}}, r"network.k"),
         ({"network": {"generator": "watts_strogatz", "n": 10, "k": 4}}, r"network.p: missing"),
         ({"network": {"generator": "erdos_renyi", "n": 10, "p": 2}}, r"network.p"),
@@ -343,11 +361,41 @@ def test_threshold_spec_errors(spec: dict, absolute: bool, message: str) -> None
         ({"network": {"generator": "grid", "n": 10}}, r"network.generator"),
         ({"network": {"file": "x.csv"}}, r"network.n: missing"),
         ({"network": {"file": "x.csv", "n": 3, "generator": "complete"}}, "exactly one"),
+        ({"network": {"generator": "barabasi_albert", "n": 11, "mean_degree": 5}}, "2m"),
+        ({"network": {"generator": "barabasi_albert", "n": 11, "m": 11}}, r"network.m: 11"),
+        ({"threshold": {"distribution": "values", "values": [0.1]}}, "one threshold per node"),
     ],
 )
 def test_scenario_errors_name_the_key(changes: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        validate_threshold_scenario(scenario(**changes))
+    with pytest.raises(ScenarioError, match=message):
+        validated(scenario(**changes))
+
+
+def test_every_problem_is_collected_at_once_with_its_key_path() -> None:
+    raw = scenario(network={"generator": "ring_lattice", "n": 10, "k": 3, "p": 0.1},
+                   threshold={"distribution": "uniform", "low": 0.5, "high": 2},
+                   initial_adopters={"random": 11}, steps=-1)
+    with pytest.raises(ScenarioError) as err:
+        validated(raw)
+    lines = str(err.value).splitlines()
+    assert lines == [
+        "<memory>: network.p: unknown key; allowed: n, mean_degree, k",
+        "<memory>: threshold.high: 2 is out of range; allowed: a number >= 0 and <= 1",
+        "<memory>: steps: -1 is out of range; allowed: an integer >= 0 and <= 1e+07",
+        "<memory>: network.k: 3 must be even (k/2 ties on either side); allowed: an even "
+        "integer >= 0 and <= 9",
+        "<memory>: initial_adopters.random: 11 is out of range; allowed: an integer >= 0 "
+        "and <= n = 10",
+    ]
+
+
+def test_the_engine_takes_validated_data_and_does_not_check_it_again(monkeypatch) -> None:
+    from normsim.models.threshold import schema
+
+    data = validated(scenario(threshold=0.2))  # a bare number: a constant
+    assert data["threshold"] == {"distribution": "constant", "value": 0.2}
+    monkeypatch.setattr(schema, "check", None)  # nothing of the schema runs per replicate
+    assert run_replicate(data, seed=1).steps_run >= 0
 
 
 # --------------------------------------------------------------------------- networks
@@ -429,11 +477,11 @@ def test_generators_are_reproducible_from_the_generator() -> None:
 
 
 def test_mean_degree_is_translated_to_generator_keys() -> None:
-    assert validate_network({"generator": "erdos_renyi", "n": 11, "mean_degree": 2})["p"] == 0.2
-    assert validate_network({"generator": "ring_lattice", "n": 11, "mean_degree": 4})["k"] == 4
-    assert validate_network({"generator": "barabasi_albert", "n": 11, "mean_degree": 6})["m"] == 3
-    with pytest.raises(ValueError, match="2m"):
-        validate_network({"generator": "barabasi_albert", "n": 11, "mean_degree": 5})
+    assert generator_keys({"generator": "erdos_renyi", "n": 11, "mean_degree": 2})["p"] == 0.2
+    assert generator_keys({"generator": "ring_lattice", "n": 11, "mean_degree": 4})["k"] == 4
+    assert generator_keys({"generator": "barabasi_albert", "n": 11, "mean_degree": 6})["m"] == 3
+    with pytest.raises(ScenarioError, match=r"network.mean_degree: 5 must be 2m"):
+        validated(scenario(network={"generator": "barabasi_albert", "n": 11, "mean_degree": 5}))
 
 
 def test_edge_list_with_header_weights_and_isolated_nodes(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from scipy.stats import norm, poisson
 
 from normsim.models.threshold.dynamics import ThresholdRun, run_replicate, simulate
 from normsim.models.threshold.networks import complete
+from normsim.scenario import from_dict
 
 pytestmark = pytest.mark.slow
 
@@ -146,6 +147,7 @@ def test_granovetter_random_normal_crowds(sd: float) -> None:
         "initial_adopters": {"random": 0},
         "steps": 10 * CROWD,
     }
+    spec = from_dict(spec).data  # through the scenario schema, as a file goes
     rioters = np.array(
         [run_replicate(spec, seed).final_share * CROWD for seed in seeds(int(sd * 10), 400)]
     )
@@ -213,6 +215,7 @@ def cascade_frequency(z: float, runs: int) -> float:
         "initial_adopters": {"random": 1},
         "steps": WATTS_N,
     }
+    spec = from_dict(spec).data
     sizes = [run_replicate(spec, seed).final_share for seed in seeds(int(z * 100), runs)]
     return float(np.mean(np.asarray(sizes) > CASCADE))
 
@@ -288,7 +291,7 @@ def ring_run(threshold: int, p: float, seed: int) -> ThresholdRun:
         "initial_adopters": {"nodes": [i % RING_N for i in range(-half, half + 1)]},
         "steps": 100 * RING_N,
     }
-    return run_replicate(spec, seed)
+    return run_replicate(from_dict(spec).data, seed)
 
 
 @pytest.mark.parametrize("threshold", [1, 2, 3])

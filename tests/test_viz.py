@@ -13,7 +13,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from mesa.visualization.solara_viz import ModelController, _check_model_params  # noqa: E402
 
 from normsim.cli import main  # noqa: E402
-from normsim.models.region.model import AseanModel  # noqa: E402
+from normsim.models.region.model import RegionModel  # noqa: E402
+from normsim.scenario import load_scenario  # noqa: E402
 from normsim.viz import app, controls, figures  # noqa: E402
 from normsim.viz.controls import AS_SCENARIO, NO_STATE, PageModel, model_params  # noqa: E402
 
@@ -53,15 +54,15 @@ def _click(rc, label: str) -> None:
 
 def test_model_params_match_the_model_signature():
     params = model_params()
-    _check_model_params(AseanModel.__init__, params)  # Mesa's own check: raises if not
-    signature = inspect.signature(AseanModel.__init__).parameters
+    _check_model_params(RegionModel.__init__, params)  # Mesa's own check: raises if not
+    signature = inspect.signature(RegionModel.__init__).parameters
     assert set(params) <= set(signature) - {"self"}
     assert set(params) >= set(signature) - {"self", "steps"}  # every lever has a control
 
 
 def test_page_model_has_the_model_signature():
     ours = inspect.signature(PageModel.__init__).parameters
-    theirs = inspect.signature(AseanModel.__init__).parameters
+    theirs = inspect.signature(RegionModel.__init__).parameters
     assert [(p.name, p.kind, p.default) for p in ours.values()] == [
         (p.name, p.kind, p.default) for p in theirs.values()
     ]
@@ -69,8 +70,8 @@ def test_page_model_has_the_model_signature():
 
 def test_controls_offer_only_valid_choices():
     params = model_params("asean-2024")
-    names = {p.stem for p in SCENARIOS.glob("*.yaml")}
-    assert set(params["scenario"]["values"]) == names
+    names = {p.stem for p in SCENARIOS.glob("*.yaml")} | {"examples/un-security-council"}
+    assert set(params["scenario"]["values"]) == names  # every regional scenario
     assert params["scenario"]["value"] == "asean-2024"
     assert params["co_entrepreneur"]["values"][0] == NO_STATE
     assert "IDN" in params["co_entrepreneur"]["values"]
@@ -93,7 +94,7 @@ def test_launch_scenario_comes_from_the_environment(monkeypatch):
 
 def test_page_default_run_is_the_model_run():
     page = PageModel(**_defaults())
-    model = AseanModel("asean-2024", entrepreneur_intensity=0.4, tipping_share=1 / 3, rng=0)
+    model = RegionModel("asean-2024", entrepreneur_intensity=0.4, tipping_share=1 / 3, rng=0)
     assert page.notes == []
     page.run_model()
     model.run_model()
@@ -176,13 +177,13 @@ def test_a_scenario_of_another_kind_is_refused():
         pytest.skip("no threshold scenarios in this checkout")
     model = PageModel(str(threshold[0]), rng=1)
     assert model.scenario_name == "asean-2024"
-    assert any("the page shows ASEAN scenarios" in line for line in model.notes)
+    assert any("the page shows region scenarios" in line for line in model.notes)
     assert str(threshold[0]) not in model_params(str(threshold[0]))["scenario"]["values"]
 
 
 def test_a_scenario_file_that_breaks_later_is_refused(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("kind: asean\nregion: {tipping_share: -2}\n")
+    bad.write_text("kind: region\nregion: {tipping_share: -2}\n")
     model = PageModel(str(bad), rng=1)
     assert model.scenario_name == "asean-2024"
     assert any("cannot be used" in line for line in model.notes)
@@ -307,9 +308,21 @@ def test_portrayal_marks_entrepreneurs_and_stages():
     )
 
 
+def test_a_council_with_its_own_norms_and_members_is_drawn():
+    model = PageModel("examples/un-security-council", co_entrepreneur="E04", rng=2)
+    assert model.notes == [] and model.params.norm_keys[0] == "non_intervention"
+    model.step()
+    assert len(figures.node_positions(model)) == 15  # no map positions: a tie layout
+    heat = figures.norms_figure(model).axes[0]
+    assert heat.get_xticklabels()[0].get_text().startswith("non-\nintervention")
+    assert "E04" in model_params("examples/un-security-council")["co_entrepreneur"]["values"]
+
+
 def test_states_off_the_map_get_a_network_layout(tmp_path):
     extra = tmp_path / "eleven.yaml"
-    extra.write_text(f"extends: {SCENARIOS / 'asean-2024.yaml'}\nstates:\n  ABC: {{name: Abc}}\n")
+    norms = ", ".join(f"{k}: 0.5" for k in load_scenario("asean-2024").data["norms"])
+    extra.write_text(f"extends: {SCENARIOS / 'asean-2024.yaml'}\nstates:\n"
+                     f"  ABC: {{name: Abc, norms: {{{norms}}}}}\n")
     model = PageModel(str(extra), rng=1)
     positions = figures.node_positions(model)
     assert len(positions) == 11

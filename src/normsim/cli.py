@@ -13,11 +13,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from normsim import __version__
-from normsim.models import DEFAULT_KIND, get_kind
+from normsim.models import DEFAULT_KIND, KINDS, get_kind
 from normsim.outdir import OutputError, WriteFailed
 from normsim.scenario import ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from normsim.schema import Spec
 
 USAGE_ERROR = 2
 WRITE_ERROR = 1
@@ -81,11 +85,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_schema(kind: str) -> Spec:
+    """The schema of a kind's scenario files, or of sweep files (``sweep``)."""
+    if kind == "sweep":
+        from normsim.experiments.sweepfile import SWEEP
+
+        return SWEEP
+    return get_kind(kind).schema
+
+
 def cmd_params(args: argparse.Namespace) -> int:
-    """Print the scenario parameter table (Markdown) of the default kind."""
+    """Print the parameter table (Markdown) of a kind's scenario files (or sweep files)."""
     from normsim.schema import parameter_table
 
-    print(parameter_table(get_kind(DEFAULT_KIND).schema))
+    print(parameter_table(_file_schema(args.kind)))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Write the JSON Schema (draft 2020-12) of a kind's scenario files, or of sweep files."""
+    import json
+
+    from normsim.schema import json_schema
+
+    what = "sweep file" if args.kind == "sweep" else f"{args.kind} scenario file"
+    schema = json_schema(_file_schema(args.kind), f"normsim {what}",
+                         extends=args.kind != "sweep")
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.out.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"{args.out}: cannot be written: {err.strerror or err}") from None
+    print(f"wrote the JSON Schema of {what}s to {args.out}")
     return 0
 
 
@@ -267,8 +301,23 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", nargs="+", help="scenario YAML files or names")
     validate.set_defaults(handler=cmd_validate)
 
+    file_kinds = (*KINDS, "sweep")
     params = sub.add_parser("params", help="print the scenario parameter table (Markdown)")
+    params.add_argument("--kind", choices=file_kinds, default=DEFAULT_KIND,
+                        help=f"the scenario kind, or sweep files (default {DEFAULT_KIND})")
     params.set_defaults(handler=cmd_params)
+
+    schema = sub.add_parser(
+        "schema", help="write the JSON Schema of scenario (or sweep) files, for editors",
+        description="A JSON Schema (draft 2020-12) generated from the same schema that "
+        "validates the files: editors with a YAML language server check and complete "
+        "scenario files with it. It describes a file as written: one that gives extends: "
+        "may leave out the top-level keys its base gives.")
+    schema.add_argument("--kind", choices=file_kinds, default=DEFAULT_KIND,
+                        help=f"the scenario kind, or sweep files (default {DEFAULT_KIND})")
+    schema.add_argument("--out", type=Path, default=None,
+                        help="file to write (default: standard output)")
+    schema.set_defaults(handler=cmd_schema)
 
     sweep = sub.add_parser(
         "sweep", help="run a sweep file: levers and uncertainties over a grid, LHS, Sobol' or "

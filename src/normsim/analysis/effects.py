@@ -191,3 +191,40 @@ def summarize_sweep(directory: Path, wall_time: float | None = None) -> str:
             lines.append(f"  {name} ({roles[name]}), spread {order[name]:.1%}:  {cells}")
     return "\n".join(lines)
 
+
+
+def probability_table(
+    runs: pd.DataFrame, column: str, outcome: str, by: str | None = None, bins: int = 5
+) -> pd.DataFrame:
+    """P(outcome) per value (or bin) of ``column``, optionally split by ``by``, with 95% CIs.
+
+    Returns:
+        One row per group: the group labels (columns ``column`` and ``by``, as
+        :func:`bin_labels` gives them), ``k`` (runs with the outcome), ``n`` (runs), ``p``,
+        ``lo`` and ``hi`` (the Wilson interval).
+    """
+    keys = [bin_labels(runs[column], bins).rename(column)]
+    if by:
+        keys.append(bin_labels(runs[by], bins).rename(by))
+    grouped = runs[outcome].astype(bool).groupby(keys, sort=False)
+    table = pd.DataFrame({"k": grouped.sum(), "n": grouped.size()}).reset_index()
+    table["p"] = table.k / table.n
+    bounds = [wilson_interval(int(k), int(n)) for k, n in zip(table.k, table.n, strict=True)]
+    table["lo"], table["hi"] = zip(*bounds, strict=True) if bounds else ([], [])
+    return table
+
+
+def main_effect_spread(
+    runs: pd.DataFrame, parameters: Iterable[str], outcome: str = "cascade_reached",
+    bins: int = 5,
+) -> pd.Series:
+    """Largest minus smallest marginal P(outcome) over each parameter's values (or bins).
+
+    Returns:
+        The spread per parameter, largest first: what matters most leads.
+    """
+    spread = {}
+    for name in parameters:
+        p = runs[outcome].astype(float).groupby(bin_labels(runs[name], bins)).mean()
+        spread[name] = float(p.max() - p.min())
+    return pd.Series(spread, dtype=float).sort_values(ascending=False)

@@ -5,13 +5,17 @@ variance due to one parameter alone) and total-order indices ST (its share with 
 interactions); a Morris sweep yields mu* (mean absolute elementary effect: importance) and
 sigma (non-linearity and interactions). Confidence intervals come from SALib's bootstrap.
 
-Outcomes, per design point, over its replicates:
+Outcomes, per design point, over its replicates, as the runs table's columns allow
+(:func:`outcome_columns`):
 
-- ``p_cascade``: P(cascade by the horizon), the share of replicates in which the region
-  reaches the tipping point (Finnemore & Sikkink's one-third);
-- ``tipping_year``: the mean tipping year, a run that never tips counted as horizon + 1
+- ``p_cascade``: P(cascade by the horizon), the share of replicates that reach the
+  tipping share (for the region, Finnemore & Sikkink's one-third);
+- ``tipping_year`` (runs over years, the region kind) or else ``tipping_step`` (the
+  threshold kind): the mean time of tipping, a run that never tips counted as horizon + 1
   (right-censored; a variance decomposition needs a number at every point);
-- ``p_institutional``: P(institutional adoption by consensus by the horizon).
+- ``p_institutional``: P(institutional adoption by consensus by the horizon), where the
+  runs have it (the region kind), or else ``final_size``: the mean final adopter share
+  (the threshold kind: the size of cascades, Watts 2002).
 
 The model is stochastic: replicate noise adds variance that no parameter explains, so with
 few replicates per point S1 can come out negative and ST above S1 by noise alone (SALib
@@ -26,18 +30,22 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 OUTCOMES: dict[str, str] = {
     "p_cascade": "P(cascade)",
     "tipping_year": "tipping year (censored)",
+    "tipping_step": "tipping step (censored)",
     "p_institutional": "P(institutional adoption)",
+    "final_size": "mean final size",
 }
-"""Outcome columns and their labels."""
+"""Every outcome an analysis may report, and its label, in display order."""
 
 TABLE_FILE = "sensitivity.csv"
 
@@ -49,18 +57,40 @@ class SensitivityError(Exception):
     """A folder that cannot be analysed (no sweep, or not a Sobol'/Morris design)."""
 
 
-def point_outcomes(runs: pd.DataFrame, end_year: int) -> pd.DataFrame:
-    """Per point: P(cascade), mean (censored) tipping year and P(institutional adoption)."""
-    tipping = runs["tipping_year"].astype("Float64").fillna(end_year + 1).astype(float)
-    frame = pd.DataFrame(
-        {
-            "point_id": runs["point_id"].to_numpy(),
-            "p_cascade": runs["cascade_reached"].to_numpy(dtype=float),
-            "tipping_year": tipping.to_numpy(),
-            "p_institutional": runs["institutional_adoption"].to_numpy(dtype=float),
-        }
-    )
-    return frame.groupby("point_id", sort=True).mean()
+def outcome_columns(columns: Iterable[str]) -> dict[str, str]:
+    """The outcomes a runs table with ``columns`` supports, each with its source column.
+
+    ``p_cascade`` always; the time of tipping in years (``tipping_year``) where the runs
+    have it, else in steps (``tipping_step``); ``p_institutional`` where the runs have
+    ``institutional_adoption``, else ``final_size`` from ``final_adopter_share``.
+    """
+    columns = set(columns)
+    chosen = {"p_cascade": "cascade_reached"}
+    for options in (
+        (("tipping_year", "tipping_year"), ("tipping_step", "tipping_step")),
+        (("p_institutional", "institutional_adoption"), ("final_size", "final_adopter_share")),
+    ):
+        found = next(((o, c) for o, c in options if c in columns), None)
+        if found:
+            chosen[found[0]] = found[1]
+    return {o: chosen[o] for o in OUTCOMES if o in chosen}
+
+
+def point_outcomes(runs: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Per point, the mean over its runs of each outcome of :func:`outcome_columns`.
+
+    Args:
+        runs: the runs table (``point_id`` and the outcomes' source columns).
+        horizon: the last year (or step) of a run; a run that never tips counts as
+            ``horizon + 1``.
+    """
+    frame = {"point_id": runs["point_id"].to_numpy()}
+    for outcome, column in outcome_columns(runs.columns).items():
+        values = runs[column]
+        if outcome in ("tipping_year", "tipping_step"):
+            values = values.astype("Float64").fillna(horizon + 1)
+        frame[outcome] = values.to_numpy(dtype=float)
+    return pd.DataFrame(frame).groupby("point_id", sort=True).mean()
 
 
 def _problem(names: list[str]) -> dict[str, Any]:
@@ -202,18 +232,18 @@ def analyze(
     group_index = "lever_point" if block == "uncertainties" else "uncertainty_point"
 
     points = pd.read_parquet(directory / "points.parquet")
-    runs = pd.read_parquet(
-        directory / "runs.parquet",
-        columns=["point_id", "cascade_reached", "tipping_year", "institutional_adoption"],
-    )
-    outcomes = point_outcomes(runs, meta["end_year"])
+    present = pq.ParquetFile(directory / "runs.parquet").schema_arrow.names
+    sources = outcome_columns(present)
+    runs = pd.read_parquet(directory / "runs.parquet", columns=["point_id", *sources.values()])
+    horizon = meta["end_year"] if "tipping_year" in sources else meta["steps"]
+    outcomes = point_outcomes(runs, horizon)
     table = points.join(outcomes, on="point_id")
 
     parts = []
     for _, group in table.groupby(group_index, sort=True):
         group = group.sort_values(own_index)
         label = _group_label(group.iloc[0][group_names])
-        for outcome in OUTCOMES:
+        for outcome in sources:
             y = group[outcome].to_numpy()
             if design["kind"] == "sobol":
                 frame = sobol_indices(

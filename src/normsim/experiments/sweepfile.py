@@ -58,7 +58,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -70,26 +70,28 @@ import pandas as pd
 from normsim.experiments.designs import DESIGNS, Design, sample
 from normsim.models import DEFAULT_KIND, ModelKind, get_kind
 from normsim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_path
-from normsim.schema import Code, Num, Problem, spec_at
+from normsim.schema import (
+    Code,
+    Flag,
+    Free,
+    ListOf,
+    MapOf,
+    Num,
+    Problem,
+    Section,
+    Tagged,
+    Text,
+    _Context,
+    _type_name,
+    _validate,
+    spec_at,
+)
 from normsim.seeds import run_seed
 
 Role = Literal["lever", "uncertainty"]
 KINDS = {"bool": "boolean", "int": "Int64", "float": "float64", "str": "string", "json": "string"}
 """Column kind of a parameter -> pandas dtype of its column."""
 
-TOP_KEYS = (
-    "name",
-    "description",
-    "scenario",
-    "overrides",
-    "seed",
-    "replicates",
-    "levers",
-    "uncertainties",
-)
-BLOCK_KEYS = ("design", "parameters")
-DESIGN_KEYS = ("kind", "samples", "seed", "second_order", "levels")
-PARAMETER_KEYS = ("key", "lever", "values", "range", "levels", "doc")
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 RESERVED = frozenset(
     {
@@ -403,11 +405,78 @@ def build_point(base: Scenario, parameters: Iterable[Parameter], values: Iterabl
 
 # --------------------------------------------------------------------------- parsing
 
-
-def _type_name(value: Any) -> str:
-    return {bool: "true/false", str: "text", list: "a list", dict: "a mapping"}.get(
-        type(value), type(value).__name__
-    )
+_SEED = Num(None, 0, None, "The sampler's seed (default: the sweep's seed).", "sweep",
+            integer=True, nullable=True)
+_SAMPLES = Num(None, 1, None, "LHS points; Sobol' base samples N, a power of 2 (N(D + 2) "
+               "points, N(2D + 2) with second-order indices); Morris trajectories (N(D + 1) "
+               "points).", "sweep", integer=True)
+DESIGN = Tagged(
+    "kind",
+    {
+        "grid": Section({"seed": _SEED}, "Full factorial: every value of every parameter."),
+        "lhs": Section({"samples": _SAMPLES, "seed": _SEED}, "Latin hypercube (scipy.stats.qmc).",
+                       required=("samples",)),
+        "sobol": Section({"samples": _SAMPLES, "seed": _SEED,
+                          "second_order": Flag(False, "Sample for second-order indices too.",
+                                               "sweep")},
+                         "Saltelli's scheme on a scrambled Sobol' sequence (SALib).",
+                         required=("samples",)),
+        "morris": Section({"samples": _SAMPLES, "seed": _SEED,
+                           "levels": Num(4, 2, None, "Morris grid levels.", "sweep",
+                                         integer=True)},
+                          "Elementary-effect trajectories (SALib).", required=("samples",)),
+    },
+    "How the block's points are chosen: a design name, or a mapping with its kind.",
+    default="grid",
+    bare="kind",
+)
+PARAMETER = Section(
+    {
+        "key": Text(None, "The dotted scenario key the parameter sets (default: the "
+                    "parameter's name, unless that is a lever)."),
+        "lever": Text(None, "A named lever of the base scenario's kind."),
+        "values": Free("The values (a list): each is applied to the base scenario and "
+                       "checked by its schema; a sampled design draws them uniformly.",
+                       form="list"),
+        "range": ListOf(Num(None, None, None, "An end of the range.", "sweep"),
+                        "[low, high], numeric keys only; each end is checked by the base "
+                        "scenario's schema.", length=2),
+        "levels": Num(None, 2, None, "Grid points over a range (grid designs only).",
+                      "sweep", integer=True),
+        "doc": Text("", "What the parameter stands for and its source."),
+    },
+    "One varied parameter: a scenario key or a lever, over values or a range.",
+    one_of=(("values", "range"),),
+    exclusive=(("key", "lever"),),
+)
+BLOCK = Section(
+    {
+        "design": DESIGN,
+        "parameters": MapOf(PARAMETER, "The varied parameters, by column name.",
+                            NAME.pattern, "a parameter name starts with a letter and has "
+                            "letters, digits, _ or . only"),
+    },
+    "A block of parameters with its design.",
+)
+SWEEP = Section(
+    {
+        "name": Text(None, "The sweep's name (default: the file name)."),
+        "description": Text("", "What the sweep asks."),
+        "scenario": Text(None, "The base scenario: a path relative to the sweep file or a "
+                         "shipped scenario name."),
+        "overrides": Free("Dotted scenario keys and values, applied to the base for every "
+                          "point.", form="mapping", default={}),
+        "seed": Num(0, 0, None, "The master seed.", "sweep", integer=True),
+        "replicates": Num(100, 1, None, "Replicates per point.", "sweep", integer=True),
+        "levers": BLOCK,
+        "uncertainties": BLOCK,
+    },
+    "A sweep file: a base scenario, levers and uncertainties with their designs.",
+    required=("scenario",),
+)
+"""The structure of a sweep file, in the scenario files' schema engine; :func:`parse_sweep`
+adds the checks against the base scenario."""
+assert tuple(DESIGN.variants) == DESIGNS, "a design kind without its section in DESIGN"
 
 
 def _is_int(value: Any) -> bool:
@@ -416,22 +485,6 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-class _Problems:
-    """Collects the problems of one sweep file."""
-
-    def __init__(self) -> None:
-        self.items: list[Problem] = []
-
-    def fail(self, path: str, message: str) -> None:
-        self.items.append(Problem(path or "(top level)", message))
-
-    def unknown(self, mapping: Mapping, allowed: tuple[str, ...], path: str) -> None:
-        for key in mapping:
-            if key not in allowed:
-                where = f"{path}.{key}" if path else str(key)
-                self.fail(where, f"unknown key; allowed: {', '.join(allowed)}")
 
 
 def _column_kind(values: list[Any]) -> str | None:
@@ -451,193 +504,99 @@ def _column_kind(values: list[Any]) -> str | None:
     return None
 
 
-def _parse_design(raw: Any, path: str, master: int, problems: _Problems) -> Design:
-    if raw is None:
-        return Design(seed=master)
-    if isinstance(raw, str):
-        raw = {"kind": raw}
-    if not isinstance(raw, dict):
-        problems.fail(
-            path, f"expected one of {', '.join(DESIGNS)} or a mapping, got {_type_name(raw)}"
-        )
-        return Design(seed=master)
-    problems.unknown(raw, DESIGN_KEYS, path)
+def _design(raw: dict, path: str, master: int, ctx: _Context) -> Design:
+    """The validated design mapping as a :class:`Design`; a Sobol' design's power of 2."""
     kind = raw.get("kind", "grid")
-    if kind not in DESIGNS:
-        problems.fail(f"{path}.kind", f"{kind!r} is not allowed; allowed: {', '.join(DESIGNS)}")
-        return Design(seed=master)
     samples = raw.get("samples")
-    if kind == "grid":
-        if samples is not None:
-            problems.fail(
-                f"{path}.samples",
-                "a grid takes no samples; give each parameter values, or a range with levels",
-            )
-    elif not _is_int(samples) or samples < 1:
-        problems.fail(
-            f"{path}.samples", f"a {kind} design needs samples: an integer >= 1, got {samples!r}"
-        )
-        samples = 1
-    elif kind == "sobol" and samples & (samples - 1):
-        problems.fail(
-            f"{path}.samples",
-            f"{samples} is not allowed; a Sobol' design needs a "
-            "power of 2 (e.g. 256, 512, 1024) to keep the sequence balanced",
-        )
-    seed = raw.get("seed", master)
-    if not _is_int(seed) or seed < 0:
-        problems.fail(f"{path}.seed", f"expected an integer >= 0, got {seed!r}")
-        seed = master
-    second_order = raw.get("second_order", False)
-    if not isinstance(second_order, bool):
-        problems.fail(f"{path}.second_order", f"expected true or false, got {second_order!r}")
-        second_order = False
-    levels = raw.get("levels", 4)
-    if not _is_int(levels) or levels < 2:
-        problems.fail(f"{path}.levels", f"expected an integer >= 2, got {levels!r}")
-        levels = 4
-    return Design(kind, samples if kind != "grid" else None, seed, second_order, levels)
+    if kind == "sobol" and _is_int(samples) and samples & (samples - 1):
+        ctx.fail(f"{path}.samples", f"{samples} is not allowed; a Sobol' design needs a "
+                 "power of 2 (e.g. 256, 512, 1024) to keep the sequence balanced")
+    seed = raw.get("seed")
+    return Design(kind, samples if kind != "grid" else None,
+                  master if seed is None else seed, raw.get("second_order", False),
+                  raw.get("levels", 4))
 
 
-def _parse_parameter(
-    name: Any,
-    raw: Any,
+def _parameter(
+    name: str,
+    raw: dict,
     role: Role,
     design: Design,
     path: str,
-    problems: _Problems,
+    ctx: _Context,
     kind: ModelKind,
     base: Scenario | None,
 ) -> Parameter | None:
+    """One validated parameter entry, checked against the kind's levers and schema."""
     where = f"{path}.{name}"
-    if not isinstance(name, str) or not NAME.match(name):
-        problems.fail(
-            where, "a parameter name starts with a letter and has letters, digits, _ or . only"
-        )
-        return None
     if name in RESERVED or name in kind.columns or name.startswith("unit_"):
-        problems.fail(where, "this name is a column of the result tables; choose another")
+        ctx.fail(where, "this name is a column of the result tables; choose another")
         return None
-    if not isinstance(raw, dict):
-        problems.fail(
-            where,
-            f"expected a mapping with key or lever, and values or range; got {_type_name(raw)}",
-        )
-        return None
-    problems.unknown(raw, PARAMETER_KEYS, where)
-    if "key" in raw and "lever" in raw:
-        problems.fail(where, "give key or lever, not both")
-        return None
+    if raw.get("key") is not None and raw.get("lever") is not None:
+        return None  # the schema said: at most one
     levers = kind.levers(base)
-    lever = raw.get("lever")
-    key = raw.get("key")
+    lever, key = raw.get("lever"), raw.get("key")
     if lever is None and key is None:  # the name says which
         lever, key = (name, None) if name in levers else (None, name)
     if lever is not None and lever not in levers:
         allowed = ", ".join(levers) or f"none (the {kind.name} kind has no levers)"
-        problems.fail(f"{where}.lever", f"{lever!r} is not allowed; allowed: {allowed}")
-        return None
-    if key is not None and not isinstance(key, str):
-        problems.fail(f"{where}.key", f"expected a dotted scenario key, got {_type_name(key)}")
+        ctx.fail(f"{where}.lever", f"{lever!r} is not allowed; allowed: {allowed}")
         return None
     target = lever if lever is not None else key
-    spec = kind.lever_spec(base, lever) if lever is not None else spec_at(kind.schema, key)
-    doc = raw.get("doc", "")
-    if not isinstance(doc, str):
-        problems.fail(f"{where}.doc", "expected text")
-        doc = ""
-    has_values, has_range = "values" in raw, "range" in raw
-    if has_values == has_range:
-        problems.fail(where, "give values (a list) or range ([low, high]), exactly one")
-        return None
-    base = dict(name=name, role=role, target=target, via_lever=lever is not None, doc=doc)
-    if has_values:
+    spec = (kind.lever_spec(base, lever) if lever is not None
+            else spec_at(kind.schema, key, None if base is None else base.data))
+    common = dict(name=name, role=role, target=target, via_lever=lever is not None,
+                  doc=raw.get("doc", ""))
+    if raw.get("values") is not None:
         values = raw["values"]
-        if not isinstance(values, list) or not values:
-            problems.fail(f"{where}.values", f"expected a non-empty list, got {values!r}")
+        column = _column_kind(values)
+        if column is None:
+            ctx.fail(f"{where}.values", "mixes kinds of values; allowed: all numbers, all "
+                     "text, all true/false, or all lists/mappings (null is allowed)")
             return None
-        kind = _column_kind(values)
-        if kind is None:
-            problems.fail(
-                f"{where}.values",
-                "mixes kinds of values; give all numbers, all "
-                "text, all true/false, or all lists/mappings (null is allowed)",
-            )
-            return None
-        if kind == "int" and isinstance(spec, Num) and not spec.integer:
-            kind = "float"
-        if "levels" in raw:
-            problems.fail(f"{where}.levels", "levels go with a range, not with values")
-        return Parameter(**base, values=tuple(values), kind=kind)
-    bounds = raw["range"]
-    if not (isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_number, bounds))):
-        problems.fail(f"{where}.range", f"expected [low, high], two numbers; got {bounds!r}")
-        return None
+        if column == "int" and isinstance(spec, Num) and not spec.integer:
+            column = "float"
+        if raw.get("levels") is not None:
+            ctx.fail(f"{where}.levels", "levels go with a range, not with values")
+        return Parameter(**common, values=tuple(values), kind=column)
+    bounds = raw.get("range")
+    if not isinstance(bounds, list) or len(bounds) != 2 or None in bounds:
+        return None  # the schema said what is wrong
     if not isinstance(spec, Num):
-        problems.fail(f"{where}.range", f"{target} is not a number; give values instead")
+        ctx.fail(f"{where}.range", f"{target} is not a number; allowed: values instead")
         return None
     low, high = bounds
     if not low < high:
-        problems.fail(f"{where}.range", f"low ({low}) must be below high ({high})")
+        ctx.fail(f"{where}.range", f"low ({low:g}) must be below high ({high:g}); allowed: "
+                 "[low, high] with low < high")
         return None
     if spec.integer and not (float(low).is_integer() and float(high).is_integer()):
-        problems.fail(f"{where}.range", f"{target} is an integer; give integer ends")
+        ctx.fail(f"{where}.range", f"{target} is an integer; allowed: integer ends")
         return None
     levels = raw.get("levels")
     if design.kind == "grid" and levels is None:
-        problems.fail(f"{where}.levels", "a range in a grid needs levels: an integer >= 2")
-        return None
-    if levels is not None and (not _is_int(levels) or levels < 2):
-        problems.fail(f"{where}.levels", f"expected an integer >= 2, got {levels!r}")
+        ctx.fail(f"{where}.levels", "missing; a range in a grid needs levels: an integer >= 2")
         return None
     if levels is not None and design.kind != "grid":
-        problems.fail(
-            f"{where}.levels", f"levels go with a grid; a {design.kind} design samples the range"
-        )
+        ctx.fail(f"{where}.levels",
+                 f"levels go with a grid; a {design.kind} design samples the range")
         return None
-    return Parameter(
-        **base,
-        low=low,
-        high=high,
-        integer=spec.integer,
-        levels=levels,
-        kind="int" if spec.integer else "float",
-    )
+    return Parameter(**common, low=low, high=high, integer=spec.integer, levels=levels,
+                     kind="int" if spec.integer else "float")
 
 
-def _parse_block(
-    raw: Any,
-    role: Role,
-    master: int,
-    problems: _Problems,
-    kind: ModelKind,
-    base: Scenario | None,
-) -> Block:
+def _block(raw: dict, role: Role, master: int, ctx: _Context, kind: ModelKind,
+           base: Scenario | None) -> Block:
     path = "levers" if role == "lever" else "uncertainties"
-    if raw is None:
-        return Block(role, Design(seed=master))
-    if not isinstance(raw, dict):
-        problems.fail(path, f"expected a mapping with design and parameters, got {_type_name(raw)}")
-        return Block(role, Design(seed=master))
-    problems.unknown(raw, BLOCK_KEYS, path)
-    design = _parse_design(raw.get("design"), f"{path}.design", master, problems)
-    raw_params = raw.get("parameters") or {}
-    if not isinstance(raw_params, dict):
-        problems.fail(
-            f"{path}.parameters",
-            f"expected a mapping of parameter names, got {_type_name(raw_params)}",
-        )
-        raw_params = {}
-    parameters = [
-        _parse_parameter(name, spec, role, design, f"{path}.parameters", problems, kind, base)
-        for name, spec in raw_params.items()
-    ]
-    if design.kind != "grid" and not raw_params:
-        problems.fail(f"{path}.design", f"a {design.kind} design needs parameters")
+    design = _design(raw["design"], f"{path}.design", master, ctx)
+    parameters = [_parameter(name, spec, role, design, f"{path}.parameters", ctx, kind, base)
+                  for name, spec in raw["parameters"].items()]
+    if design.kind != "grid" and not raw["parameters"]:
+        ctx.fail(f"{path}.design", f"a {design.kind} design needs parameters")
     return Block(role, design, tuple(p for p in parameters if p is not None))
 
 
-def _check_values(base: Scenario, parameters: tuple[Parameter, ...], problems: _Problems) -> None:
+def _check_values(base: Scenario, parameters: tuple[Parameter, ...], ctx: _Context) -> None:
     """Apply every value (and both ends of every range) alone to the base scenario.
 
     A lever whose values are state codes is checked against the base's states first.
@@ -656,16 +615,35 @@ def _check_values(base: Scenario, parameters: tuple[Parameter, ...], problems: _
             codes = base.codes
             for w, v in trials:
                 if v is not None and v not in codes:
-                    problems.fail(
-                        w, f"unknown state code {v!r}; defined under states: {', '.join(codes)}"
-                    )
+                    ctx.fail(w, f"unknown state code {v!r}; defined under states: "
+                             f"{', '.join(codes)}")
             trials = [(w, v) for w, v in trials if v is None or v in codes]
         for w, v in trials:
             try:
                 build_point(base, (p,), (p._store(v),))
             except ScenarioError as err:
                 for q in err.problems:
-                    problems.fail(w, f"{v!r}: {q.path}: {q.message}")
+                    ctx.fail(w, f"{v!r}: {q.path}: {q.message}")
+
+
+def _base(data: dict, base_dir: Path | None, ctx: _Context) -> Scenario | None:
+    """The base scenario with the sweep's overrides, or None (the problems recorded)."""
+    if data["scenario"] is None:
+        return None
+    try:
+        base = load_scenario(resolve_path(data["scenario"], relative_to=base_dir))
+    except ScenarioError as err:
+        for q in err.problems:
+            ctx.fail("scenario", f"{err.file}: {q.path}: {q.message}")
+        return None
+    if data["overrides"]:
+        try:
+            return base.with_overrides(data["overrides"])
+        except ScenarioError as err:
+            for q in err.problems:
+                ctx.fail(f"overrides ({q.path})", q.message)
+            return None
+    return base
 
 
 def parse_sweep(
@@ -673,103 +651,48 @@ def parse_sweep(
 ) -> Sweep:
     """Validate a sweep given as a mapping; raise :class:`ScenarioError` listing problems.
 
+    The structure is :data:`SWEEP`'s (the scenario files' schema engine); then each
+    parameter is checked against the base scenario's kind and schema.
+
     Args:
         raw: the parsed YAML.
         source: the file it came from, named in every problem.
         text: the file's text, kept for the metadata record.
         base_dir: where a relative ``scenario`` path is looked up first.
     """
-    problems = _Problems()
+    ctx = _Context()
     if not isinstance(raw, dict):
-        problems.fail("", f"expected a mapping of keys, got {_type_name(raw)}")
-        raise ScenarioError(source, problems.items)
-    problems.unknown(raw, TOP_KEYS, "")
-    seed = raw.get("seed", 0)
-    if not _is_int(seed) or seed < 0:
-        problems.fail("seed", f"expected an integer >= 0, got {seed!r}")
-        seed = 0
-    replicates = raw.get("replicates", 100)
-    if not _is_int(replicates) or replicates < 1:
-        problems.fail("replicates", f"expected an integer >= 1, got {replicates!r}")
-        replicates = 1
-    for key in ("name", "description"):
-        if key in raw and not isinstance(raw[key], str):
-            problems.fail(key, f"expected text, got {_type_name(raw[key])}")
-    overrides = raw.get("overrides") or {}
-    if not isinstance(overrides, dict):
-        problems.fail(
-            "overrides", f"expected a mapping of dotted scenario keys, got {_type_name(overrides)}"
-        )
-        overrides = {}
-
-    base: Scenario | None = None
-    scenario_name = raw.get("scenario")
-    if not isinstance(scenario_name, str):
-        problems.fail(
-            "scenario",
-            "missing; required: the base scenario, a path relative to "
-            "the sweep file or a shipped scenario name",
-        )
-    else:
-        try:
-            base = load_scenario(resolve_path(scenario_name, relative_to=base_dir))
-        except ScenarioError as err:
-            for q in err.problems:
-                problems.fail("scenario", f"{err.file}: {q.path}: {q.message}")
-        if base is not None and overrides:
-            try:
-                base = base.with_overrides(overrides)
-            except ScenarioError as err:
-                for q in err.problems:
-                    problems.fail(f"overrides ({q.path})", q.message)
-                base = None
-
+        ctx.fail("", f"expected a mapping of keys, got {_type_name(raw)}")
+        raise ScenarioError(source, ctx.problems)
+    data = _validate(SWEEP, raw, "", ctx)
+    base = _base(data, base_dir, ctx)
     kind = get_kind(base.kind if base is not None else DEFAULT_KIND)
-    levers = _parse_block(raw.get("levers"), "lever", seed, problems, kind, base)
-    uncertainties = _parse_block(
-        raw.get("uncertainties"), "uncertainty", seed, problems, kind, base
-    )
+    seed = data["seed"] if data["seed"] is not None else 0
+    levers = _block(data["levers"], "lever", seed, ctx, kind, base)
+    uncertainties = _block(data["uncertainties"], "uncertainty", seed, ctx, kind, base)
     parameters = (*levers.parameters, *uncertainties.parameters)
     seen: dict[str, str] = {}
     for p in parameters:
         if p.name in seen:
-            problems.fail(
-                f"uncertainties.parameters.{p.name}",
-                "this name is also a lever; names must be unique",
-            )
+            ctx.fail(f"uncertainties.parameters.{p.name}",
+                     "this name is also a lever; names must be unique")
         key = f"{'lever' if p.via_lever else 'key'}:{p.target}"
         if key in seen.values():
-            problems.fail(
-                f"{'levers' if p.role == 'lever' else 'uncertainties'}.parameters.{p.name}",
-                f"{p.target} is varied twice",
-            )
+            ctx.fail(f"{'levers' if p.role == 'lever' else 'uncertainties'}.parameters."
+                     f"{p.name}", f"{p.target} is varied twice")
         seen[p.name] = key
-    if levers.design.kind in ("sobol", "morris") and uncertainties.design.kind in (
-        "sobol",
-        "morris",
-    ):
-        problems.fail(
-            "uncertainties.design",
-            "only one block can have a sobol or morris "
-            "design: the other is crossed with it and analysed point by point",
-        )
+    sampled = ("sobol", "morris")
+    if levers.design.kind in sampled and uncertainties.design.kind in sampled:
+        ctx.fail("uncertainties.design", "only one block can have a sobol or morris "
+                 "design: the other is crossed with it and analysed point by point")
     if base is not None:
-        _check_values(base, parameters, problems)
-    if problems.items:
-        raise ScenarioError(source, problems.items)
+        _check_values(base, parameters, ctx)
+    if ctx.problems:
+        raise ScenarioError(source, ctx.problems)
     assert base is not None
-    name = raw.get("name") or (Path(source).stem if source != "<memory>" else "sweep")
-    return Sweep(
-        name,
-        raw.get("description", ""),
-        source,
-        text,
-        base,
-        levers,
-        uncertainties,
-        seed,
-        replicates,
-    )
+    name = data["name"] or (Path(source).stem if source != "<memory>" else "sweep")
+    return Sweep(name, data["description"], source, text, base, levers, uncertainties,
+                 data["seed"], data["replicates"])
 
 
 def load_sweep(name: str | Path) -> Sweep:

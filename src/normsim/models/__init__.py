@@ -9,8 +9,13 @@ from __future__ import annotations
 from normsim.models import region, threshold
 from normsim.models.kind import ModelKind
 
-DEFAULT_KIND = "asean"
+DEFAULT_KIND = "region"
 """The kind of a scenario file that gives no ``kind:``."""
+
+RENAMED: dict[str, str] = {"asean": "region"}
+"""Former kind names and the kind that replaced them, for the error a stale file gets: the
+regional model is data (its prior norms, members and decision rule are in the file), so
+``kind: asean`` is refused with a pointer to ``kind: region`` rather than kept as an alias."""
 
 KINDS: dict[str, ModelKind] = {region.KIND.name: region.KIND, threshold.KIND.name: threshold.KIND}
 """Every model kind, by name, in the order error messages list them."""
@@ -33,7 +38,12 @@ def get_kind(name: str) -> ModelKind:
         return KINDS[name]
     except (KeyError, TypeError):
         raise UnknownKind(f"unknown model kind {name!r}; the kinds are: "
-                          f"{', '.join(KINDS)}") from None
+                          f"{', '.join(KINDS)}{renamed_hint(name)}") from None
+
+
+def renamed_hint(name: object) -> str:
+    """``; write kind: region`` for a former kind name (:data:`RENAMED`), else ``""``."""
+    return f"; write kind: {RENAMED[name]}" if isinstance(name, str) and name in RENAMED else ""
 
 
 def register(kind: ModelKind) -> ModelKind:
@@ -42,4 +52,5 @@ def register(kind: ModelKind) -> ModelKind:
     return kind
 
 
-__all__ = ["DEFAULT_KIND", "KINDS", "ModelKind", "UnknownKind", "get_kind", "register"]
+__all__ = ["DEFAULT_KIND", "KINDS", "RENAMED", "ModelKind", "UnknownKind", "get_kind",
+           "register", "renamed_hint"]

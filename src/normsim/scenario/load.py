@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from normsim.models import DEFAULT_KIND, KINDS, get_kind
+from normsim.models import DEFAULT_KIND, KINDS, get_kind, renamed_hint
 from normsim.scenario.files import resolve_path
 from normsim.scenario.yamlfile import read_yaml
 from normsim.schema import (
@@ -176,7 +176,7 @@ def _set_path(data: dict, dotted: str, value: Any) -> None:
 def validate(raw: Any, file: str = "<memory>") -> dict[str, Any]:
     """Fill defaults and validate; raise :class:`ScenarioError` listing every problem.
 
-    The ``kind`` key (default ``asean``) picks the schema and the cross-key checks.
+    The ``kind`` key (default ``region``) picks the schema and the cross-key checks.
     """
     ctx = _Context()
     if not isinstance(raw, dict):
@@ -184,10 +184,12 @@ def validate(raw: Any, file: str = "<memory>") -> dict[str, Any]:
         raise ScenarioError(file, ctx.problems)
     name = raw.get("kind", DEFAULT_KIND)
     if not isinstance(name, str) or name not in KINDS:
-        ctx.fail("kind", f"{name!r} is not allowed; allowed: {', '.join(KINDS)}")
+        ctx.fail("kind", f"{name!r} is not allowed; allowed: {', '.join(KINDS)}"
+                 f"{renamed_hint(name)}")
         raise ScenarioError(file, ctx.problems)
     kind = KINDS[name]
     ctx.codes = defined_codes(raw)
+    ctx.root = raw
     data = _validate(kind.schema, raw, "", ctx)
     kind.check(data, ctx)
     if ctx.problems:

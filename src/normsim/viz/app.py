@@ -1,4 +1,4 @@
-"""The SolaraViz page of the ASEAN model: the portrayal, the components and ``Page``.
+"""The SolaraViz page of the regional norm model: the portrayal, the components and ``Page``.
 
 Launch with ``normsim viz [SCENARIO] [--port P]``, or
 ``python -m solara run normsim.viz.app --host 127.0.0.1`` (``$NORMSIM_SCENARIO`` names the
@@ -34,7 +34,7 @@ from normsim.viz.figures import (
     png,
 )
 
-TITLE = "normsim · ASEAN peacekeeping-force norm"
+TITLE = "normsim · regional norm model"
 FIGURE_HEIGHT = "370px"
 """Height of every figure: a grid cell of SolaraViz's default layout is 390 px high."""
 

@@ -1,8 +1,12 @@
 """The page's controls and the model they build: every value checked, never an exception.
 
 SolaraViz's Reset calls ``type(model)(**values)`` with the sidebar's values. The page's
-model is :class:`PageModel`, the :class:`~normsim.models.region.model.AseanModel` with the
-same keyword signature, which turns the controls' values into levers first: "as in
+model is :class:`PageModel`, the :class:`~normsim.models.region.model.RegionModel` with the
+same keyword signature (copied from it, not written twice), which turns the controls' values
+into levers first. The controls and their checks are derived from the kind's levers and the
+schema entry of each (:func:`~normsim.models.region.schema.lever_spec`): a choice is a
+Select of its options, a member code a Select of the scenario's members, a year a slider
+over the scenarios' years, a number a slider. "as in
 scenario" and "none" become the model's ``None`` and ``""``, the seed text becomes an int,
 years outside the run mean no event, and anything the scenario rejects is dropped with a
 note. The notes are shown on the page (``model.notes``), so an invalid value is refused
@@ -12,21 +16,23 @@ with a message, never a traceback.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from normsim.models.region.model import DEFAULT_SCENARIO, AseanModel
-from normsim.models.region.norms import Framing, Strategy
-from normsim.models.region.schema import lever_overrides
+from normsim.models.region import KIND
+from normsim.models.region.model import DEFAULT_SCENARIO, RegionModel
+from normsim.models.region.schema import LEVERS, lever_overrides, lever_spec
 from normsim.scenario import (
     Scenario,
     ScenarioError,
     load_scenario,
     shipped_names,
 )
+from normsim.schema import Choice, Code, Num
 
 SCENARIO_ENV = "NORMSIM_SCENARIO"
 """Environment variable naming the scenario the page opens with (``normsim viz``)."""
@@ -42,6 +48,28 @@ INTENSITY_RANGE = (0.0, 2.0)
 """Range of the entrepreneur-intensity slider (the schema allows 0–5)."""
 TIPPING_RANGE = (0.05, 1.0)
 """Range of the tipping-share slider (the schema allows any share > 0)."""
+SLIDER_RANGES: dict[str, tuple[float, float]] = {
+    "entrepreneur_intensity": INTENSITY_RANGE,
+    "tipping_share": TIPPING_RANGE,
+}
+"""Slider ranges narrower than the schema's; other numbers slide over the schema's range."""
+ACCEPTED_RANGES: dict[str, tuple[float, float]] = {"tipping_share": TIPPING_RANGE}
+"""Ranges a lever's value is clamped to; others are clamped to the schema's range."""
+LABELS: dict[str, str] = {
+    "framing": "Framing (Acharya's localization)",
+    "strategy": "Lobbying strategy",
+    "co_entrepreneur": "Co-entrepreneur",
+    "un_push_year": "UN push year",
+}
+"""The sidebar's words for a lever, where its name spelled out would not do."""
+
+
+def _label(lever: str) -> str:
+    return LABELS.get(lever, lever.replace("_", " ").capitalize())
+
+
+def _is_year(spec: object) -> bool:
+    return isinstance(spec, Num) and spec.integer and spec.lo == 1900
 
 
 @dataclass(frozen=True)
@@ -49,10 +77,10 @@ class Catalog:
     """What the controls offer, read once from the scenario files.
 
     Attributes:
-        names: scenario names for the selector (the shipped ASEAN scenarios and the launch
+        names: scenario names for the selector (the shipped regional scenarios and the launch
             one).
         default: the scenario the page opens with.
-        codes: state codes of the default scenario (co-entrepreneur choices).
+        codes: member codes of the default scenario (co-entrepreneur choices).
         intensity: the default scenario's lead entrepreneur's intensity.
         tipping_share: the default scenario's tipping share.
         first_year: earliest start year over the scenarios: "no event" on the year sliders.
@@ -75,7 +103,7 @@ def launch_scenario() -> str:
 
 @functools.cache
 def catalog(default: str) -> Catalog:
-    """Read the scenario files once; files that do not load, or are not ASEAN, are left out.
+    """Read the scenario files once; files that do not load, or are another kind, are left out.
 
     Args:
         default: the scenario the page opens with (a shipped name or a path).
@@ -83,9 +111,9 @@ def catalog(default: str) -> Catalog:
     Returns:
         The catalog.
     """
-    loaded = {name: _asean(name) for name in shipped_names()}
+    loaded = {name: _regional(name) for name in shipped_names()}
     loaded = {name: scenario for name, scenario in loaded.items() if scenario is not None}
-    first = loaded.get(default) or _asean(default)
+    first = loaded.get(default) or _regional(default)
     if first is None:
         default = DEFAULT_SCENARIO if DEFAULT_SCENARIO in loaded else next(iter(loaded))
         first = loaded[default]
@@ -102,17 +130,17 @@ def catalog(default: str) -> Catalog:
     )
 
 
-def _asean(name: str | Path) -> Scenario | None:
-    """The ASEAN scenario of that name or file, or None if it does not load or is another kind."""
+def _regional(name: str | Path) -> Scenario | None:
+    """The regional scenario of that name or file; None if it does not load or is another kind."""
     try:
         scenario = load_scenario(name)
     except ScenarioError:
         return None
-    return scenario if scenario.kind == "asean" else None
+    return scenario if scenario.kind == KIND.name else None
 
 
 def model_params(default: str | None = None) -> dict[str, Any]:
-    """The sidebar's controls, keyed by the parameters of :class:`AseanModel`.
+    """The sidebar's controls, keyed by the parameters of :class:`RegionModel`.
 
     Args:
         default: the scenario to open with (default: :func:`launch_scenario`).
@@ -122,76 +150,47 @@ def model_params(default: str | None = None) -> dict[str, Any]:
     """
     cat = catalog(default or launch_scenario())
     no_event = f"({cat.first_year} = none)"
-    return {
+    current = {"entrepreneur_intensity": cat.intensity, "tipping_share": cat.tipping_share}
+    controls: dict[str, Any] = {
         "scenario": {
             "type": "Select",
             "label": "Scenario",
             "value": cat.default,
             "values": list(cat.names),
         },
-        "framing": {
-            "type": "Select",
-            "label": "Framing (Acharya's localization)",
-            "value": AS_SCENARIO,
-            "values": [AS_SCENARIO, *(f.value for f in Framing)],
-        },
-        "entrepreneur_intensity": {
-            "type": "SliderFloat",
-            "label": "Entrepreneur intensity",
-            "value": cat.intensity,
-            "min": INTENSITY_RANGE[0],
-            "max": INTENSITY_RANGE[1],
-            "step": 0.05,
-        },
-        "strategy": {
-            "type": "Select",
-            "label": "Lobbying strategy",
-            "value": AS_SCENARIO,
-            "values": [AS_SCENARIO, *(s.value for s in Strategy)],
-        },
-        "co_entrepreneur": {
-            "type": "Select",
-            "label": "Co-entrepreneur",
-            "value": NO_STATE,
-            "values": [NO_STATE, *cat.codes],
-        },
-        "tipping_share": {
-            "type": "SliderFloat",
-            "label": "Tipping share",
-            "value": cat.tipping_share,
-            "min": TIPPING_RANGE[0],
-            "max": TIPPING_RANGE[1],
-            "step": 0.01,
-        },
-        "crisis_year": {
-            "type": "SliderInt",
-            "label": f"Crisis year {no_event}",
-            "value": cat.first_year,
-            "min": cat.first_year,
-            "max": cat.last_year,
-            "step": 1,
-        },
-        "un_push_year": {
-            "type": "SliderInt",
-            "label": f"UN push year {no_event}",
-            "value": cat.first_year,
-            "min": cat.first_year,
-            "max": cat.last_year,
-            "step": 1,
-        },
-        "rng": {
-            "type": "InputText",
-            "label": "Seed (whole number; Enter, then Reset)",
-            "value": str(DEFAULT_SEED),
-        },
     }
+    for lever in LEVERS:
+        spec = lever_spec(None, lever)
+        label = _label(lever)
+        if isinstance(spec, Choice):
+            control = {"type": "Select", "value": AS_SCENARIO,
+                       "values": [AS_SCENARIO, *spec.options]}
+        elif isinstance(spec, Code):
+            control = {"type": "Select", "value": NO_STATE, "values": [NO_STATE, *cat.codes]}
+        elif _is_year(spec):
+            label = f"{label} {no_event}"
+            control = {"type": "SliderInt", "value": cat.first_year, "min": cat.first_year,
+                       "max": cat.last_year, "step": 1}
+        elif isinstance(spec, Num):
+            lo, hi = SLIDER_RANGES.get(lever, (spec.lo or 0.0, spec.hi or 1.0))
+            control = {"type": "SliderFloat", "value": current.get(lever, spec.default),
+                       "min": lo, "max": hi, "step": 0.05 if hi - lo > 1 else 0.01}
+        else:
+            continue
+        controls[lever] = {"type": control.pop("type"), "label": label, **control}
+    controls["rng"] = {
+        "type": "InputText",
+        "label": "Seed (whole number; Enter, then Reset)",
+        "value": str(DEFAULT_SEED),
+    }
+    return controls
 
 
-class PageModel(AseanModel):
+class PageModel(RegionModel):
     """The model as the page builds it: control values checked, refused ones noted.
 
-    Same parameters as :class:`~normsim.models.region.model.AseanModel`, which they are passed on to
-    after checking; the sentinels :data:`AS_SCENARIO` and :data:`NO_STATE` are accepted.
+    Same parameters as :class:`~normsim.models.region.model.RegionModel`, which they are passed
+    on to after checking; the sentinels :data:`AS_SCENARIO` and :data:`NO_STATE` are accepted.
 
     Attributes:
         notes: one line per refused or adjusted control value, for the page.
@@ -202,31 +201,15 @@ class PageModel(AseanModel):
         self,
         scenario: str | Path | Scenario = DEFAULT_SCENARIO,
         *,
-        framing: str | None = None,
-        entrepreneur_intensity: float | None = None,
-        strategy: str | None = None,
-        tipping_share: float | None = None,
-        co_entrepreneur: str = "",
-        crisis_year: int | None = None,
-        un_push_year: int | None = None,
         steps: int | None = None,
         rng: int | str | None = None,
+        **values: Any,
     ):
         notes: list[str] = []
         seed = _seed(rng, notes)
         base = _scenario(scenario, notes)
-        start, end = base.data["start_year"], base.data["end_year"]
-        levers = {
-            "framing": _choice("framing", framing, [f.value for f in Framing], notes),
-            "entrepreneur_intensity": _number(
-                "entrepreneur intensity", entrepreneur_intensity, (0.0, 5.0), notes
-            ),
-            "strategy": _choice("strategy", strategy, [s.value for s in Strategy], notes),
-            "tipping_share": _number("tipping share", tipping_share, TIPPING_RANGE, notes),
-            "co_entrepreneur": _code(co_entrepreneur, base.codes, notes),
-            "crisis_year": _year("crisis", crisis_year, start, end, notes),
-            "un_push_year": _year("UN push", un_push_year, start, end, notes),
-        }
+        levers = {lever: _lever(lever, values.pop(lever, None), base, notes) for lever in LEVERS}
+        notes += [f"no control {name!r}; ignored" for name in values]
         try:
             chosen = base.with_overrides(lever_overrides(base, **levers))
         except ScenarioError as err:
@@ -238,6 +221,28 @@ class PageModel(AseanModel):
         super().__init__(chosen, steps=steps, rng=seed)
         self.notes: list[str] = notes
         self.scenario_name: str = chosen.name
+
+
+# The model's keyword signature, copied rather than written twice: SolaraViz and the tests
+# read it, and a lever added to the model is a control and a checked value here.
+PageModel.__init__.__signature__ = inspect.signature(RegionModel.__init__)  # type: ignore[attr-defined]
+
+
+def _lever(lever: str, value: Any, base: Scenario, notes: list[str]) -> Any:
+    """A control's value as the lever takes it, checked against the lever's schema entry."""
+    spec = lever_spec(base, lever)
+    name = lever.replace("_", " ").replace("un push", "UN push")  # for the notes
+    start, end = base.data["start_year"], base.data["end_year"]
+    if isinstance(spec, Choice):
+        return _choice(name, value, list(spec.options), notes)
+    if isinstance(spec, Code):
+        return _code(value, base.codes, notes)
+    if _is_year(spec):
+        return _year(name.removesuffix(" year"), value, start, end, notes)
+    if isinstance(spec, Num):
+        bounds = ACCEPTED_RANGES.get(lever, (spec.lo or 0.0, spec.hi or math.inf))
+        return _number(name, value, bounds, notes)
+    return value
 
 
 def _seed(value: Any, notes: list[str]) -> int | None:
@@ -256,9 +261,9 @@ def _scenario(value: Any, notes: list[str]) -> Scenario:
     except ScenarioError as err:
         problem = err.problems[0].message
     else:
-        if scenario.kind == "asean":
+        if scenario.kind == KIND.name:
             return scenario
-        problem = f"a {scenario.kind} scenario; the page shows ASEAN scenarios"
+        problem = f"a {scenario.kind} scenario; the page shows {KIND.name} scenarios"
     fallback = catalog(launch_scenario()).default
     notes.append(f"scenario {value!r} cannot be used ({problem}); ran {fallback}")
     return load_scenario(fallback)
@@ -297,7 +302,7 @@ def _code(value: Any, codes: tuple[str, ...], notes: list[str]) -> str:
         return ""
     if value in codes:
         return str(value)
-    notes.append(f"co-entrepreneur {value!r} is not a state of this scenario; none added")
+    notes.append(f"co-entrepreneur {value!r} is not a member of this scenario; none added")
     return ""
 
 

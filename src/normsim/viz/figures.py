@@ -1,6 +1,6 @@
 """The page's matplotlib figures, drawn from a model; no Solara here.
 
-Every function takes an :class:`~normsim.models.region.model.AseanModel` and returns a
+Every function takes an :class:`~normsim.models.region.model.RegionModel` and returns a
 :class:`matplotlib.figure.Figure` built without pyplot, so figures are safe to draw from the
 server's threads and are garbage-collected with the page. Colours follow the life cycle
 from grey (resistant) to dark blue (internalized), in every figure alike.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,20 +19,17 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from normsim.models.region.norms import NORM_KEYS, RegionalStage, StateStage
+from normsim.models.region.norms import RegionalStage, StateStage
+from normsim.plotting.style import STATE_STAGE_COLOURS
 
 if TYPE_CHECKING:
     from mesa.visualization.components import AgentPortrayalStyle
 
     from normsim.models.region.agents import MemberState
-    from normsim.models.region.model import AseanModel
+    from normsim.models.region.model import RegionModel
 
-STAGE_COLOURS: dict[StateStage, str] = {
-    StateStage.RESISTANT: "#b8b8b8",
-    StateStage.ADOPTER: "#6baed6",
-    StateStage.INTERNALIZED: "#08519c",
-}
-"""Fill colour of a state by its own life-cycle stage."""
+STAGE_COLOURS: dict[StateStage, str] = {s: STATE_STAGE_COLOURS[s.name.lower()] for s in StateStage}
+"""Fill colour of a state by its own life-cycle stage (the house colours, plotting.style)."""
 
 REGION_COLOURS: dict[RegionalStage, str] = {
     RegionalStage.EMERGENCE: "#f2f2f2",
@@ -47,33 +45,6 @@ BLOCKER_EDGE = "#d62728"
 
 SIZE_BY = ("support", "peacekeepers")
 """What a node's area can show: support for the norm, or uniformed UN peacekeepers."""
-
-# Schematic map positions (longitude, latitude of the capital or the country's centre),
-# moved apart where neighbours would overlap. States not listed fall back to a layout of
-# the tie network.
-MAP_POSITIONS: dict[str, tuple[float, float]] = {
-    "MMR": (96.5, 20.0),
-    "LAO": (102.5, 19.5),
-    "VNM": (108.0, 16.5),
-    "THA": (100.0, 14.0),
-    "KHM": (105.0, 11.5),
-    "MYS": (101.5, 5.0),
-    "SGP": (105.5, 0.5),
-    "BRN": (114.5, 5.5),
-    "PHL": (121.5, 13.0),
-    "IDN": (113.0, -4.0),
-    "TLS": (124.0, -6.5),
-}
-
-NORM_LABELS: dict[str, str] = {
-    "sovereignty": "sover-\neignty",
-    "non_force": "non-\nforce",
-    "non_interference": "non-inter-\nference",
-    "non_involvement": "non-in-\nvolvement",
-    "quiet_diplomacy": "quiet\ndiplomacy",
-    "mutual_respect": "mutual\nrespect",
-}
-"""Short two-line column labels of the six core norms (Haacke 2003)."""
 
 _DPI = 110
 FIGSIZE = (4.7, 3.7)
@@ -97,10 +68,12 @@ def png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def node_positions(model: AseanModel) -> dict[int, tuple[float, float]]:
-    """Node positions of the network: the schematic map, or a seeded tie layout.
+def node_positions(model: RegionModel) -> dict[int, tuple[float, float]]:
+    """Node positions of the network: the scenario's map positions, or a seeded tie layout.
 
-    The layout uses the scenario's ties at the start, so nodes stay put when events change
+    Map positions are data (``states.<CODE>.position``, longitude and latitude); when a
+    member has none, every node falls back to a layout of the tie network, which uses the
+    scenario's ties at the start, so nodes stay put when events change
     the ties during the run.
 
     Args:
@@ -109,16 +82,17 @@ def node_positions(model: AseanModel) -> dict[int, tuple[float, float]]:
     Returns:
         Position of every node id.
     """
-    codes = model.params.codes
-    if all(code in MAP_POSITIONS for code in codes):
-        return {i: MAP_POSITIONS[code] for i, code in enumerate(codes)}
+    states = model.norm_scenario.data["states"]
+    positions = [states[code]["position"] for code in model.params.codes]
+    if all(positions):
+        return {i: (float(x), float(y)) for i, (x, y) in enumerate(positions)}
     import networkx as nx
 
     layout = nx.spring_layout(nx.from_numpy_array(model.params.ties), weight="weight", seed=0)
     return {int(node): (float(xy[0]), float(xy[1])) for node, xy in sorted(layout.items())}
 
 
-def tie_strengths(model: AseanModel) -> dict[tuple[int, int], float]:
+def tie_strengths(model: RegionModel) -> dict[tuple[int, int], float]:
     """The current tie of every edge of the network, as the Mesa space holds it.
 
     The model syncs the space's edge weights with the dynamics' ties after every step, so
@@ -152,7 +126,7 @@ def node_area(agent: MemberState, size_by: str) -> float:
 
 
 def network_figure(
-    model: AseanModel,
+    model: RegionModel,
     portrayal: Callable[[Any], AgentPortrayalStyle],
     size_by: str = "support",
 ) -> Figure:
@@ -277,7 +251,7 @@ def network_figure(
     return fig
 
 
-def adoption_figure(model: AseanModel) -> Figure:
+def adoption_figure(model: RegionModel) -> Figure:
     """Adopter share and mean support over the run, the tipping line and the region's stage.
 
     Args:
@@ -377,8 +351,14 @@ def adoption_figure(model: AseanModel) -> Figure:
     return fig
 
 
-def norms_figure(model: AseanModel) -> Figure:
-    """A states × six-norms heatmap of norm strength, and each state's support and threshold.
+def norm_label(name: str, width: int = 11) -> str:
+    """A declared norm's name as a short column label: its first words, on up to two lines."""
+    lines = textwrap.wrap(name, width, break_long_words=False)
+    return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
+
+
+def norms_figure(model: RegionModel) -> Figure:
+    """A states × prior-norms heatmap of norm strength, and each state's support and threshold.
 
     Args:
         model: the model.
@@ -389,7 +369,9 @@ def norms_figure(model: AseanModel) -> Figure:
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     heat_ax, bar_ax = fig.subplots(1, 2, sharey=True, width_ratios=[3.2, 1.4])
     agents = sorted(model.agents, key=lambda a: a.index)
-    strengths = np.array([[a.norms[k] for k in NORM_KEYS] for a in agents])
+    keys = model.params.norm_keys
+    strengths = np.array([[a.norms[k] for k in keys] for a in agents]).reshape(len(agents),
+                                                                              len(keys))
     heat_ax.imshow(strengths, cmap="Purples", vmin=0.0, vmax=1.0, aspect="auto")
     for (row, col), value in np.ndenumerate(strengths):
         heat_ax.text(
@@ -401,10 +383,12 @@ def norms_figure(model: AseanModel) -> Figure:
             fontsize=6,
             color="white" if value > 0.6 else "black",
         )
-    heat_ax.set_xticks(range(len(NORM_KEYS)), [NORM_LABELS[k] for k in NORM_KEYS], fontsize=6)
+    declared = model.norm_scenario.data["norms"]
+    heat_ax.set_xticks(range(len(keys)), [norm_label(declared[k]["name"]) for k in keys],
+                       fontsize=6)
     heat_ax.set_yticks(range(len(agents)), [a.code for a in agents], fontsize=7.5)
     heat_ax.tick_params(length=0)
-    heat_ax.set_title("strength of the six core norms (0–1)", fontsize=8)
+    heat_ax.set_title(f"strength of the {len(keys)} prior norms (0–1)", fontsize=8)
     rows = np.arange(len(agents))
     bar_ax.barh(
         rows,
@@ -425,7 +409,7 @@ def norms_figure(model: AseanModel) -> Figure:
     bar_ax.set_xlim(0, 1)
     bar_ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"], fontsize=7)
     bar_ax.tick_params(axis="y", length=0)
-    bar_ax.set_title("support for the force", fontsize=8)
+    bar_ax.set_title("support for the proposal", fontsize=8)
     bar_ax.set_xlabel("support (0–1)", fontsize=8)
     bar_ax.grid(axis="x", color="#dddddd", lw=0.6)
     bar_ax.set_axisbelow(True)
@@ -442,7 +426,7 @@ def norms_figure(model: AseanModel) -> Figure:
         title="bar colour: the state's stage",
         title_fontsize=6.5,
     )
-    fig.suptitle(f"Core norms of the ASEAN Way and support, {model.year}", fontsize=9.5)
+    fig.suptitle(f"Prior norms and support, {model.year}", fontsize=9.5)
     return fig
 
 

@@ -1,8 +1,10 @@
-"""The ASEAN norm model: member states, the norm life cycle, persuasion, summits (``kind: asean``).
+"""The regional norm model: members, prior norms, the life cycle, summits (``kind: region``).
 
-Engines: ``batch`` advances many replicates at once on arrays
+A region is data: its members, the prior norms the proposed norm meets and its decision
+rule are in the scenario file (the ASEAN files are the calibrated case). Engines: ``batch``
+advances many replicates at once on arrays
 (:func:`normsim.models.region.dynamics.simulate`); ``mesa`` builds one
-:class:`~normsim.models.region.model.AseanModel` per replicate. Both run the same update
+:class:`~normsim.models.region.model.RegionModel` per replicate. Both run the same update
 rule, so the same seeds give identical tables. :data:`KIND` is the model kind.
 """
 
@@ -52,10 +54,10 @@ def run_trajectories(
                 parts.append(simulate_batch(params, generators).arrays())
                 bar.update(len(chunk))
         elif engine == "mesa":
-            from normsim.models.region.model import AseanModel  # Mesa only when asked for
+            from normsim.models.region.model import RegionModel  # Mesa only when asked for
 
             for seed in seeds:
-                model = AseanModel.from_scenario(scenario, rng=seed, steps=steps)
+                model = RegionModel.from_scenario(scenario, rng=seed, steps=steps)
                 model.run_for(params.steps)
                 parts.append(model.trajectory.arrays())
                 bar.update(1)
@@ -65,23 +67,23 @@ def run_trajectories(
 
 
 class RegionKind:
-    """The ASEAN norm model as a model kind (see :class:`~normsim.models.kind.ModelKind`)."""
+    """The regional norm model as a model kind (see :class:`~normsim.models.kind.ModelKind`)."""
 
-    name = "asean"
-    schema = schema.ASEAN
+    name = "region"
+    schema = schema.REGION
     engines = ENGINES
     columns = COLUMNS
     page: str | None = "normsim.viz.app"
 
     @property
     def mesa_model(self) -> type:
-        """:class:`~normsim.models.region.model.AseanModel` (imports Mesa)."""
-        from normsim.models.region.model import AseanModel
+        """:class:`~normsim.models.region.model.RegionModel` (imports Mesa)."""
+        from normsim.models.region.model import RegionModel
 
-        return AseanModel
+        return RegionModel
 
     def check(self, data: dict[str, Any], ctx: _Context) -> None:
-        """Checks across keys: years in order, at least one state that can tip."""
+        """Checks across keys: years in order, a state that can tip, the decision rule."""
         schema.check(data, ctx)
 
     def horizon(self, data: dict[str, Any]) -> int:
@@ -110,7 +112,7 @@ class RegionKind:
                run_ids: list[int], replicates: list[int], agents: bool) -> Tables:
         """Runs, steps and (with ``agents``) per-state tables of the trajectories."""
         return tables(raw, scenario.codes, scenario.data["start_year"], seeds, run_ids,
-                      replicates, agents)
+                      replicates, agents, tuple(scenario.data["norms"]))
 
     def summarize(self, results: Results) -> str:
         """Cascade and adoption probabilities, blockers and the adoption order."""
@@ -130,4 +132,4 @@ class RegionKind:
 
 
 KIND = RegionKind()
-"""The ASEAN model kind; scenario files say ``kind: asean`` (the default)."""
+"""The regional model kind; scenario files say ``kind: region`` (the default)."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mesa.discrete_space import Cell, FixedAgent
 
-from normsim.models.region.norms import NORM_KEYS, StateStage
+from normsim.models.region.norms import StateStage
 
 if TYPE_CHECKING:
     from normsim.models.region.dynamics import Params, State
@@ -21,7 +21,7 @@ class MemberState(FixedAgent):
     """A member state on its node of the interaction network.
 
     Attributes:
-        code: ISO-3 code, the state's identity in every table.
+        code: the member's code (e.g. ISO-3), its identity in every table.
         name: full name.
         index: the state's position on every state axis of the arrays.
     """
@@ -63,9 +63,9 @@ class MemberState(FixedAgent):
 
     @property
     def norms(self) -> dict[str, float]:
-        """Strength of each of the six core norms, 0–1."""
+        """Strength of each declared prior norm, 0–1, by its key."""
         row = self._state.norms[0, self.index]
-        return {key: float(row[j]) for j, key in enumerate(NORM_KEYS)}
+        return {key: float(row[j]) for j, key in enumerate(self._params.norm_keys)}
 
     @property
     def is_entrepreneur(self) -> bool:

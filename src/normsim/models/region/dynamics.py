@@ -1,7 +1,8 @@
-"""The update rule of the ASEAN norm model, written once, on arrays.
+"""The update rule of the regional norm model, written once, on arrays.
 
-Every array has a leading replicate axis ``R``, then the state axis ``N`` (ISO-3 order of
-the scenario), then, for norm strengths, the six core norms. The batch engine advances
+Every array has a leading replicate axis ``R``, then the state axis ``N`` (the members in
+the scenario's order), then, for norm strengths, the ``K`` prior norms the scenario declares
+(in their declared order). The batch engine advances
 thousands of replicates at once; the Mesa model advances one (``R = 1``) and shows the
 result on its agents. Both call :func:`initial_state` and :func:`advance`, and both draw
 their random numbers per replicate, from that replicate's own generator, in the same order,
@@ -92,9 +93,10 @@ class Params:
     codes: tuple[str, ...]
     start_year: int
     steps: int
-    norms: np.ndarray  # (N, 6) initial core-norm strengths
-    conflict: np.ndarray  # (6,) framed conflict in [0, 1] of the proposed norm with each core norm
-    regime_conflict: float  # weight of regime insecurity on the framed non-interference clash
+    norm_keys: tuple[str, ...]  # the K declared prior norms, in order
+    norms: np.ndarray  # (N, K) initial prior-norm strengths
+    conflict: np.ndarray  # (K,) framed conflict in [0, 1] of the proposed norm with each
+    regime_conflict: float  # weight of regime insecurity on the framed regime clash
     appeal: float  # 1 - the price of localization (a weaker norm pulls less)
     support: np.ndarray  # (N,) initial support for the proposed norm
     threshold: np.ndarray  # (N,) adoption thresholds
@@ -124,7 +126,9 @@ class Params:
     tipping_share: float
     internalization_share: float
     summit_interval: int
-    max_blockers: int
+    max_objectors: int  # the decision rule: a vote survives this many objectors,
+    needed_in_favour: int  # needs this many members in favour (adopters),
+    veto: np.ndarray  # (N,) and no objection of a veto holder (see _summit)
     acquiescence_margin: float
     table_when_tipped: bool
     retable_interval: int
@@ -145,19 +149,19 @@ class State:
 
     step: int
     support: np.ndarray  # (R, N)
-    norms: np.ndarray  # (R, N, 6)
+    norms: np.ndarray  # (R, N, K)
     stage: np.ndarray  # (R, N) int8 StateStage codes
     years_adopted: np.ndarray  # (R, N) consecutive years as adopter
     first_adoption: np.ndarray  # (R, N) step of first adoption, -1 = never
     regional: np.ndarray  # (R,) int8 RegionalStage codes
     threshold: np.ndarray  # (R, N) this replicate's draw of the thresholds
     noise: np.ndarray  # (R, steps, N) standard normal draws, one row per step
-    institution: np.ndarray  # (R,) adopted by consensus
+    institution: np.ndarray  # (R,) adopted by the decision rule
     adoption_step: np.ndarray  # (R,) step of institutional adoption, -1 = never
     last_tabled: np.ndarray  # (R,) step of the last tabled proposal
     pending: np.ndarray  # (R,) a scheduled proposal waits for the next summit
     tabled: np.ndarray  # (R,) a proposal was voted on this step
-    blockers: np.ndarray  # (R, N) the states that blocked this step's vote
+    blockers: np.ndarray  # (R, N) the members whose objection sank this step's vote
     ties: np.ndarray  # (N, N), shared: events change it alike in every replicate
     regime_insecurity: np.ndarray  # (N,), shared
     salience: np.ndarray  # (3,), shared
@@ -317,12 +321,13 @@ def weighted_adopter_share(adopted: np.ndarray, params: Params) -> np.ndarray:
 
 
 def resistance(state: State, params: Params) -> np.ndarray:
-    """(R, N) resistance from the core norms, weighted by their framed conflict.
+    """(R, N) resistance from the prior norms, weighted by their framed conflict.
 
-    Regime insecurity adds to the non-interference clash: the more authoritarian members
+    Regime insecurity adds to the clash: in the ASEAN case the more authoritarian members
     "feared creating an instrument that would later be turned against them" (001:1 c.2126).
+    The clash is the mean over the declared norms (0 when a scenario declares none).
     """
-    clash = np.einsum("rnk,k->rn", state.norms, params.conflict) / params.conflict.size
+    clash = np.einsum("rnk,k->rn", state.norms, params.conflict) / max(params.conflict.size, 1)
     return params.resistance * (clash + params.regime_conflict * state.regime_insecurity)
 
 
@@ -332,8 +337,8 @@ def advance(state: State, params: Params) -> None:
     1. events; 2. lobbying; 3. support moves with persuasion, neighbour influence, cascade
     socialization, prestige and regional need, minus resistance from the core norms, plus
     noise; 4. stage transitions (``norms.STATE_TRANSITIONS``) and identity drift;
-    5. the regional stage (``norms.REGIONAL_TRANSITIONS``); 6. a summit votes by consensus
-    on a tabled proposal.
+    5. the regional stage (``norms.REGIONAL_TRANSITIONS``); 6. a summit votes on a tabled
+    proposal by the scenario's decision rule.
     """
     step = state.step + 1
     if step > state.noise.shape[1]:  # an interactive run beyond the horizon: draw more
@@ -418,12 +423,22 @@ def _regional_stage(state: State, params: Params) -> np.ndarray:
 
 
 def _summit(state: State, params: Params, step: int) -> None:
-    """A summit votes on a tabled proposal by consultation and consensus.
+    """A summit votes on a tabled proposal by the scenario's decision rule.
 
-    One objecting state blocks (Charter Art. 20; 002:480–484), unless the scenario
-    admits ``max_blockers`` > 0. A non-adopter objects when its support is below its
-    threshold by more than the acquiescence margin; closer to it, it lets the proposal
-    pass rather than cause a loss of face (002:515–516).
+    Under every rule a member is *in favour* when it holds the norm (adopter or
+    internalized) and *objects* when it is resistant with support below its threshold by
+    more than the acquiescence margin; closer to it, it abstains rather than cause a loss
+    of face (in the ASEAN case, 002:515–516). One formula serves the rules
+    (:func:`~normsim.models.region.params.decision_arrays`): the vote passes when at most
+    ``max_objectors`` object, at least ``needed_in_favour`` are in favour, and no veto
+    holder objects. Consensus (ASEAN: one objector blocks, Charter Art. 20; 002:480–484) is
+    0 objectors; ``max_objectors`` k; a qualified majority has no objector limit, a count
+    in favour and its veto holders.
+
+    The blockers recorded are the objectors whose objection counts: none when the vote
+    passes; when it fails, the objecting veto holders if any vetoed, else every objector
+    (all objectors under consensus and ``max_objectors``; under a qualified majority that
+    fell short, those who voted against; none if it fell short on abstentions alone).
     """
     state.tabled = np.zeros(state.replicates, dtype=bool)
     state.blockers = np.zeros_like(state.support, dtype=bool)
@@ -441,8 +456,13 @@ def _summit(state: State, params: Params, step: int) -> None:
     objects = (state.stage == StateStage.RESISTANT) & (
         state.support < state.threshold - params.acquiescence_margin
     )
-    state.blockers = objects & tabled[:, None]
-    passed = tabled & (state.blockers.sum(axis=1) <= params.max_blockers)
+    favour = state.stage >= StateStage.ADOPTER
+    vetoes = objects & params.veto
+    vetoed = vetoes.any(axis=1)
+    passed = tabled & ~vetoed & (objects.sum(axis=1) <= params.max_objectors) & (
+        favour.sum(axis=1) >= params.needed_in_favour)
+    counted = np.where(vetoed[:, None], vetoes, objects)
+    state.blockers = counted & (tabled & ~passed)[:, None]
     state.tabled = tabled
     state.last_tabled[tabled] = step
     state.institution |= passed
@@ -460,7 +480,7 @@ class Trajectory:
     start_year: int
     support: list[np.ndarray] = field(default_factory=list)  # per step (R, N)
     stage: list[np.ndarray] = field(default_factory=list)  # per step (R, N)
-    norms: list[np.ndarray] = field(default_factory=list)  # per step (R, N, 6)
+    norms: list[np.ndarray] = field(default_factory=list)  # per step (R, N, K)
     regional: list[np.ndarray] = field(default_factory=list)  # per step (R,)
     tabled: list[np.ndarray] = field(default_factory=list)  # per step (R,)
     blockers: list[np.ndarray] = field(default_factory=list)  # per step (R, N)

@@ -1,8 +1,8 @@
-"""The Mesa model: ten member states on a weighted network, events, summits, reporters.
+"""The Mesa model: the member states on a weighted network, events, summits, reporters.
 
 The model's ``__init__`` is its parameter contract: a scenario name or file plus flat,
 optional levers, so SolaraViz's Reset (``type(model)(**params)``) and batch runners can call
-it. Scenario objects enter through :meth:`AseanModel.from_scenario`. Each step runs the one
+it. Scenario objects enter through :meth:`RegionModel.from_scenario`. Each step runs the one
 update rule of :mod:`normsim.models.region.dynamics` on a single replicate and shows it on
 the agents.
 """
@@ -21,7 +21,7 @@ from mesa.discrete_space import Network
 
 from normsim.models.region.agents import MemberState
 from normsim.models.region.dynamics import Params, Trajectory, advance, initial_state
-from normsim.models.region.norms import NORM_KEYS, RegionalStage, StateStage
+from normsim.models.region.norms import RegionalStage, StateStage
 from normsim.models.region.params import build_params
 from normsim.models.region.schema import lever_overrides
 
@@ -35,33 +35,33 @@ SEED_BOUND = 2**63
 
 # Reporters are named module-level functions, or partials of them, never lambdas or
 # closures, so models pickle.
-def adopter_share(model: AseanModel) -> float:
+def adopter_share(model: RegionModel) -> float:
     """Share of states holding the norm (adopters and internalized)."""
     return float(model.state.adopter_share()[0])
 
 
-def regional_stage(model: AseanModel) -> str:
+def regional_stage(model: RegionModel) -> str:
     """The region's life-cycle stage."""
     return RegionalStage(int(model.state.regional[0])).name.lower()
 
 
-def mean_support(model: AseanModel) -> float:
+def mean_support(model: RegionModel) -> float:
     """Mean support for the proposed norm."""
     return float(model.state.support[0].mean())
 
 
-def institutional_adoption(model: AseanModel) -> bool:
-    """Whether ASEAN has adopted the force by consensus."""
+def institutional_adoption(model: RegionModel) -> bool:
+    """Whether the region has adopted the proposed norm by its decision rule."""
     return bool(model.state.institution[0])
 
 
-def stage_count(model: AseanModel, stage: StateStage) -> int:
+def stage_count(model: RegionModel, stage: StateStage) -> int:
     """Number of states in a life-cycle stage of their own."""
     return int((model.state.stage[0] == stage).sum())
 
 
-def mean_norm(model: AseanModel, j: int) -> float:
-    """Mean strength of core norm ``j`` (its position in ``NORM_KEYS``)."""
+def mean_norm(model: RegionModel, j: int) -> float:
+    """Mean strength of prior norm ``j`` (its position among the declared norms)."""
     return float(model.state.norms[0, :, j].mean())
 
 
@@ -71,8 +71,8 @@ MODEL_REPORTERS: dict[str, Any] = {
     "regional_stage": regional_stage,
     "institutional_adoption": institutional_adoption,
     **{f"n_{s.name.lower()}": partial(stage_count, stage=s) for s in StateStage},
-    **{f"norm_{k}": partial(mean_norm, j=j) for j, k in enumerate(NORM_KEYS)},
 }
+"""The model reporters every scenario has; each declared prior norm adds ``norm_<key>``."""
 # Attribute getters rather than attribute names: Mesa wraps a name in a closure of its own.
 AGENT_REPORTERS: dict[str, Any] = {
     "state": attrgetter("code"),
@@ -81,19 +81,19 @@ AGENT_REPORTERS: dict[str, Any] = {
 }
 
 
-class AseanModel(mesa.Model):
-    """The ASEAN peacekeeping-force norm as a Mesa model (one replicate).
+class RegionModel(mesa.Model):
+    """A regional norm scenario as a Mesa model (one replicate); by default the ASEAN case.
 
     Args:
         scenario: a shipped scenario name (``asean-2024``), a path to a YAML file, or a
-            :class:`~normsim.scenario.Scenario`.
+            :class:`~normsim.scenario.Scenario` (``kind: region``).
         framing: ``standard`` or ``localized`` (norm localization, Acharya 2004).
         entrepreneur_intensity: yearly persuasion effort of every entrepreneur.
         strategy: whom the entrepreneurs lobby (``all``, ``receptive``, ``central``,
             ``hardliners``, ``coalition``).
         tipping_share: share of adopters at which the region tips into cascade
             (Finnemore & Sikkink 1998: one-third).
-        co_entrepreneur: ISO-3 code of a state that joins as co-entrepreneur, or "".
+        co_entrepreneur: code of a member that joins as co-entrepreneur, or "".
         crisis_year: year of a regional crisis (salience pulse), or None.
         un_push_year: year of a UN partnership push, or None.
         steps: number of years to run (default: to the scenario's end year).
@@ -103,7 +103,7 @@ class AseanModel(mesa.Model):
     Attributes:
         seed: the one integer seed of the run, given or drawn. It seeds Mesa's generators
             (``rng``, ``random``) and the dynamics' generator alike, so
-            ``AseanModel(..., rng=model.seed)`` replays the run.
+            ``RegionModel(..., rng=model.seed)`` replays the run.
         grid: the Mesa network space; its edge weights are the current ties, synced from
             the dynamics' ``state.ties`` after every step.
     """
@@ -156,12 +156,14 @@ class AseanModel(mesa.Model):
         states = self.norm_scenario.data["states"]
         for i, code in enumerate(self.params.codes):
             MemberState(self, self.grid[i], code, states[code]["name"] or code, i)
-        self.datacollector = mesa.DataCollector(MODEL_REPORTERS, AGENT_REPORTERS)
+        reporters = {**MODEL_REPORTERS, **{f"norm_{k}": partial(mean_norm, j=j)
+                                           for j, k in enumerate(self.params.norm_keys)}}
+        self.datacollector = mesa.DataCollector(reporters, AGENT_REPORTERS)
         self.datacollector.collect(self)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, rng: int | None = None,
-                      steps: int | None = None) -> AseanModel:
+                      steps: int | None = None) -> RegionModel:
         """Build a model from a loaded scenario, with its own levers."""
         return cls(scenario, steps=steps, rng=rng)
 
@@ -183,7 +185,7 @@ class AseanModel(mesa.Model):
         return self.params.year(self.state.step)
 
     def member(self, code: str) -> MemberState:
-        """The agent of a state, by ISO-3 code."""
+        """The agent of a member, by its code."""
         return next(a for a in self.agents if a.code == code)
 
     def step(self) -> None:
@@ -225,7 +227,9 @@ class AseanModel(mesa.Model):
                                 "text": f"region enters {regional_stage(self)}"})
         if self.state.tabled[0]:
             blockers = [self.params.codes[i] for i in np.flatnonzero(self.state.blockers[0])]
-            text = ("summit adopts the force by consensus" if self.state.institution[0]
-                    else f"summit: blocked by {', '.join(blockers)}")
+            rule = self.norm_scenario.data["region"]["decision"]["rule"].replace("_", " ")
+            text = (f"summit adopts the proposal ({rule})" if self.state.institution[0]
+                    else f"summit: blocked by {', '.join(blockers)}" if blockers
+                    else "summit: too few members in favour")
             self.events.append({"step": step, "year": year, "kind": "summit", "text": text})
 

@@ -1,14 +1,15 @@
-"""From a validated ASEAN scenario to the arrays the update rule reads (:class:`Params`)."""
+"""From a validated regional scenario to the arrays the update rule reads (:class:`Params`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from normsim.models.region.dynamics import Entrepreneur, Event, Params
-from normsim.models.region.norms import NORM_KEYS, CoreNorm, Framing, Strategy
+from normsim.models.region.norms import Framing, Strategy
 
 if TYPE_CHECKING:
     from normsim.scenario import Scenario
@@ -33,12 +34,34 @@ def _tie_matrix(data: dict) -> np.ndarray:
     return ties
 
 
-def _norm_vector(mapping: Mapping[str, float]) -> np.ndarray:
-    return np.array([mapping[k] for k in NORM_KEYS], dtype=float)
+def _norm_vector(mapping: Mapping[str, float], keys: Sequence[str]) -> np.ndarray:
+    return np.array([mapping[k] for k in keys], dtype=float)
+
+
+def decision_arrays(decision: Mapping, codes: Sequence[str]) -> tuple[int, int, np.ndarray]:
+    """The decision rule as the summit reads it: (max objectors, needed in favour, veto).
+
+    One formula serves every rule (:func:`normsim.models.region.dynamics._summit`): a vote
+    passes when at most ``max objectors`` object, at least ``needed`` members are in
+    favour, and no veto holder objects. Consensus is (0, 0, none); at most k objectors is
+    (k, 0, none); a qualified majority of share q is (N, ceil(q N), its veto holders), the
+    count rounded up with a tolerance of 1e-9 so that 0.6 of 15 is 9.
+    """
+    n = len(codes)
+    veto = np.zeros(n, dtype=bool)
+    match decision["rule"]:
+        case "consensus":
+            return 0, 0, veto
+        case "max_objectors":
+            return int(decision["objectors"]), 0, veto
+        case "qualified_majority":
+            veto[[list(codes).index(c) for c in decision["veto"]]] = True
+            return n, math.ceil(decision["share"] * n - 1e-9), veto
+    raise ValueError(f"unknown decision rule {decision['rule']!r}")  # validation admits none
 
 
 def build_params(scenario: Scenario, steps: int | None = None) -> Params:
-    """Turn a validated ASEAN scenario into the array form the update rule reads."""
+    """Turn a validated regional scenario into the array form the update rule reads."""
     d = scenario.data
     states, dyn, region, norm = d["states"], d["dynamics"], d["region"], d["norm"]
     codes = tuple(states)
@@ -49,18 +72,20 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
     def column(key: str) -> np.ndarray:
         return np.array([states[c][key] for c in codes], dtype=float)
 
-    conflict = _norm_vector(norm["conflict"])
+    keys = tuple(d["norms"])
+    conflict = _norm_vector(norm["conflict"], keys)
     appeal = 1.0
+    regime_scale = 1.0
     if Framing(norm["framing"]) is Framing.LOCALIZED:
-        reduction = _norm_vector(norm["localization"]["conflict_reduction"])
-        non_interference = conflict[CoreNorm.NON_INTERFERENCE]
+        reduction = _norm_vector(norm["localization"]["conflict_reduction"], keys)
+        before = conflict
         conflict = conflict * (1.0 - reduction)
         appeal = norm["localization"]["appeal"]
-        # A non-interventionist force under national command also eases regime fear.
-        regime_scale = conflict[CoreNorm.NON_INTERFERENCE] / non_interference if (
-            non_interference > 0) else 0.0
-    else:
-        regime_scale = 1.0
+        # A framing that eases the clash regime fear rides on (in the ASEAN case a
+        # non-interventionist force under national command) also eases regime fear.
+        if norm["regime_clash"]:
+            j = keys.index(norm["regime_clash"])
+            regime_scale = conflict[j] / before[j] if before[j] > 0 else 0.0
 
     entrepreneurs = tuple(
         Entrepreneur(
@@ -85,13 +110,16 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
     half_lives = dyn["salience_half_life"]
     decay = np.array([1.0 if half_lives[k] is None else 0.5 ** (1.0 / half_lives[k])
                       for k in ("crisis", "un_partnership", "rivalry")])
+    max_objectors, needed_in_favour, veto = decision_arrays(region["decision"], codes)
     first = np.array([np.inf if states[c]["first_deployment"] is None
                       else states[c]["first_deployment"] for c in codes])
     return Params(
         codes=codes,
         start_year=start,
         steps=steps,
-        norms=np.array([_norm_vector(states[c]["norms"]) for c in codes]),
+        norm_keys=keys,
+        norms=np.array([_norm_vector(states[c]["norms"], keys) for c in codes]).reshape(
+            len(codes), len(keys)),
         conflict=conflict,
         regime_conflict=dyn["regime_fear"] * regime_scale,
         appeal=appeal,
@@ -123,7 +151,9 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
         tipping_share=region["tipping_share"],
         internalization_share=region["internalization_share"],
         summit_interval=region["summit_interval"],
-        max_blockers=region["max_blockers"],
+        max_objectors=max_objectors,
+        needed_in_favour=needed_in_favour,
+        veto=veto,
         acquiescence_margin=region["acquiescence_margin"],
         table_when_tipped=region["table_when_tipped"],
         retable_interval=region["retable_interval"],

@@ -1,6 +1,10 @@
-"""The ASEAN scenario schema: every key's default, range, meaning and source, and the levers.
+"""The regional scenario schema: every key's default, range, meaning and source, and the levers.
 
-``docs/ODD.md``'s parameter table is generated from :data:`ASEAN` (``normsim params``).
+A regional scenario is data: its members (any codes), the prior norms the proposed norm
+meets (declared under ``norms``, each with a name, meaning and source) and its decision rule
+(``region.decision``). Every norm-keyed number (``norm.conflict.<KEY>``,
+``states.<CODE>.norms.<KEY>``, ...) is keyed by the declared norms.
+``docs/ODD.md``'s parameter table is generated from :data:`REGION` (``normsim params``).
 :func:`check` holds the checks across keys that the per-key schema cannot see;
 :data:`LEVERS` and :func:`lever_overrides` are the flat levers shared by the Mesa model's
 keyword parameters and sweep files.
@@ -8,14 +12,14 @@ keyword parameters and sweep files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from normsim.models.region.norms import NORM_KEYS, CoreNorm, Framing, Strategy
+from normsim.models.region.norms import Framing, Strategy
 from normsim.schema import (
     Choice,
     Code,
     Flag,
+    KeyMap,
     ListOf,
     Num,
     Section,
@@ -33,29 +37,20 @@ if TYPE_CHECKING:
     from normsim.scenario import Scenario
 
 
-def _norm_section(defaults: Mapping[str, float], doc: str, source: str,
-                  meaning: Callable[[CoreNorm], str], hi: float = 1.0) -> Section:
-    """One number per core norm; ``meaning`` says what the number means for each norm."""
-    return Section(
-        {norm.key: Num(defaults.get(norm.key, 0.0), 0.0, hi, meaning(norm), source)
-         for norm in CoreNorm},
-        doc,
-    )
+DECISION_RULES: tuple[str, ...] = ("consensus", "max_objectors", "qualified_majority")
+"""The decision rules a summit can vote by (``region.decision.rule``); see ``_summit``."""
 
-
-def _state_norm(norm: CoreNorm) -> str:
-    return (f"Strength of the state's attachment to {norm.label}, a core norm of the ASEAN "
-            f"Way (Haacke 2003); its clash with the force: {norm.clash}.")
-
-
-def _norm_conflict(norm: CoreNorm) -> str:
-    return (f"Conflict of the proposed norm with {norm.label} (Haacke 2003): how strongly "
-            f"this core norm obstructs a regional force; {norm.clash}.")
-
-
-def _conflict_reduction(norm: CoreNorm) -> str:
-    return (f"Share of the conflict with {norm.label} that localized framing removes "
-            "(Acharya 2004).")
+PRIOR_NORM = Section(
+    {
+        "name": Text(None, "The prior norm's name in words."),
+        "meaning": Text(None, "What the norm asks of members, and why it obstructs the "
+                        "proposed norm."),
+        "source": Text(None, "Where the norm and its reading come from (seed key:line, "
+                       "literature, or assumption)."),
+    },
+    "A prior norm the proposed norm meets, keyed by a name used in every norm-keyed map.",
+    required=("name", "meaning", "source"),
+)
 
 
 STATE = Section(
@@ -74,8 +69,13 @@ STATE = Section(
         "threshold": _prob(0.5, "Support at which the state adopts (Granovetter 1978)."),
         "tipping_weight": Num(1.0, 0.0, 100.0, "Weight in the tipping share: Finnemore & "
                               "Sikkink's 'critical states' (default: every state counts once)."),
-        "norms": _norm_section({k: 0.5 for k in NORM_KEYS}, "Strength of each core norm, 0–1.",
-                               "per state", _state_norm),
+        "position": ListOf(Num(None, -360.0, 360.0, "A coordinate."), "Where the browser "
+                           "page draws the state: longitude and latitude (empty: a layout "
+                           "of the tie network)."),
+        "norms": KeyMap(
+            Num(None, 0.0, 1.0, "Strength of the state's attachment to this prior norm "
+                "(declared under norms); required for every declared norm.", "per state"),
+            "Strength of each prior norm, 0–1.", of="norms"),
     },
     "A member state.",
 )
@@ -118,9 +118,9 @@ EVENT = Tagged(
     "A scheduled exogenous event.",
 )
 
-ASEAN = Section(
+REGION = Section(
     {
-        "kind": Choice(("asean",), "asean", "Scenario kind."),
+        "kind": Choice(("region",), "region", "Scenario kind."),
         "name": Text(None, "Scenario name (defaults to the file name)."),
         "description": Text("", "What the scenario represents."),
         "start_year": Num(None, 1900, 2300, "Year of the initial condition (step 0).",
@@ -132,13 +132,21 @@ ASEAN = Section(
                 "name": Text("proposed norm", "The proposed norm."),
                 "framing": Choice(tuple(f.value for f in Framing), "standard",
                                   "Framing of the proposed norm (Acharya 2004)."),
-                "conflict": _norm_section({}, "Clash of the proposed norm with each core "
-                                          "norm, 0–1.", "002:809–886", _norm_conflict),
+                "conflict": KeyMap(
+                    Num(None, 0.0, 1.0, "Conflict of the proposed norm with this prior norm: "
+                        "how strongly the prior norm obstructs it; required for every "
+                        "declared norm.", "scenario"),
+                    "Clash of the proposed norm with each prior norm, 0–1.", of="norms"),
+                "regime_clash": Text("", "The declared norm whose clash regime insecurity "
+                                     "adds to; localized framing eases regime fear as it "
+                                     "eases this clash (empty: framing leaves regime fear "
+                                     "as it is)."),
                 "localization": Section(
                     {
-                        "conflict_reduction": _norm_section(
-                            {}, "Share of each clash that localized framing removes.",
-                            "001:1 c.2818–3016, c.4740–4860", _conflict_reduction),
+                        "conflict_reduction": KeyMap(
+                            Num(0.0, 0.0, 1.0, "Share of the conflict with this prior norm "
+                                "that localized framing removes (Acharya 2004).", "scenario"),
+                            "Share of each clash that localized framing removes.", of="norms"),
                         "appeal": _prob(0.8, "Pull of the localized norm relative to the "
                                         "standard one: the price of a weaker norm."),
                     },
@@ -156,10 +164,27 @@ ASEAN = Section(
                                                "the region reaches internalization."),
                 "summit_interval": Num(1, 1, 10, "Years between summits.", "002:480–481",
                                        integer=True),
-                "max_blockers": Num(0, 0, 100, "Objections a decision survives: 0 is the "
-                                    "consensus rule.", "002:480–484", integer=True),
+                "decision": Section(
+                    {
+                        "rule": Choice(DECISION_RULES, "consensus", "How a summit decides: "
+                                       "no objector (consensus), at most `objectors` "
+                                       "objectors, or a qualified majority in favour and no "
+                                       "veto.", "scenario"),
+                        "objectors": Num(None, 0, 1000, "max_objectors: the objections a "
+                                         "decision survives (required with that rule only).",
+                                         "scenario", integer=True, nullable=True),
+                        "share": Num(None, 0.0, 1.0, "qualified_majority: share of members "
+                                     "in favour (adopters) needed, rounded up to a count: "
+                                     "0.6 of 15 is 9 (required with that rule only).",
+                                     "scenario", nullable=True, lo_open=True),
+                        "veto": ListOf(Code("A veto holder: a member whose objection alone "
+                                            "blocks."), "qualified_majority: the veto holders "
+                                       "(members; with that rule only)."),
+                    },
+                    "The decision rule of a summit vote.",
+                ),
                 "acquiescence_margin": _prob(0.1, "A non-adopter within this margin of its "
-                                             "threshold does not object."),
+                                             "threshold does not object (under every rule)."),
                 "table_when_tipped": Flag(True, "Active entrepreneurs table the proposal "
                                           "while the region is in cascade."),
                 "retable_interval": Num(3, 1, 100, "Minimum years between tabled proposals.",
@@ -235,12 +260,13 @@ ASEAN = Section(
             },
             "The weighted interaction network (ties clipped to [0.01, 1]).",
         ),
-        "states": StateMap(STATE, "The member states, keyed by ISO-3 code."),
+        "norms": KeyMap(PRIOR_NORM, "The prior norms the proposed norm meets, by key."),
+        "states": StateMap(STATE, "The member states, keyed by code (e.g. ISO-3)."),
         "entrepreneurs": StateMap(ENTREPRENEUR, "Norm entrepreneurs, keyed by state code.",
                                   defined_codes=True),
         "events": ListOf(EVENT, "Scheduled events."),
     },
-    "An ASEAN-style norm-diffusion scenario.",
+    "A regional norm-diffusion scenario: members, prior norms, a decision rule.",
     required=("start_year", "end_year", "states"),
 )
 
@@ -259,7 +285,12 @@ def check(data: dict, ctx: _Context) -> None:
             first, last = role.get("from"), role.get("until")
             if isinstance(first, int) and isinstance(last, int) and last < first:
                 ctx.fail(f"entrepreneurs.{code}.until", f"{last} is before from ({first})")
+    _check_norm_and_rule(data, ctx)
     states = data.get("states")
+    for code, state in (states or {}).items():
+        if len(state.get("position", [])) not in (0, 2):
+            ctx.fail(f"states.{code}.position", f"expected longitude and latitude (2 numbers) "
+                     f"or none, got {len(state['position'])}")
     if states == {}:
         ctx.fail("states", "at least one state is required")
     elif isinstance(states, dict) and not any(
@@ -267,6 +298,28 @@ def check(data: dict, ctx: _Context) -> None:
             for s in states.values()):
         ctx.fail("states", "every tipping_weight is 0, so the region could never tip; "
                  "allowed: at least one state with tipping_weight > 0")
+
+
+def _check_norm_and_rule(data: dict, ctx: _Context) -> None:
+    """The regime clash names a declared norm; each decision rule has its own keys only."""
+    declared = tuple(data.get("norms", {}))
+    clash = data.get("norm", {}).get("regime_clash")
+    if clash and clash not in declared:
+        ctx.fail("norm.regime_clash", f"unknown norm {clash!r}; declared under norms: "
+                 f"{', '.join(declared) or 'none'}")
+    decision = data.get("region", {}).get("decision", {})
+    rule = decision.get("rule")
+    for key, owner in (("objectors", "max_objectors"), ("share", "qualified_majority")):
+        value = decision.get(key)
+        if rule == owner and value is None:
+            ctx.fail(f"region.decision.{key}", f"missing; required with rule {owner}")
+        elif rule != owner and value is not None:
+            ctx.fail(f"region.decision.{key}", f"only with rule {owner}, not {rule}")
+    veto = decision.get("veto", [])
+    if veto and rule != "qualified_majority":
+        ctx.fail("region.decision.veto", f"only with rule qualified_majority, not {rule}")
+    if len(set(veto)) < len(veto):
+        ctx.fail("region.decision.veto", "a member is listed twice")
 
 
 # --------------------------------------------------------------------------- levers
@@ -278,12 +331,12 @@ LEVERS: dict[str, str] = {
     "strategy": "whom every entrepreneur lobbies (all, receptive, central, hardliners, "
                 "coalition)",
     "tipping_share": "adopter share at which the region tips (Finnemore & Sikkink 1998)",
-    "co_entrepreneur": "ISO-3 code of a state that joins as co-entrepreneur, with the lead "
+    "co_entrepreneur": "code of a member that joins as co-entrepreneur, with the lead "
                        "entrepreneur's role, for the whole run",
     "crisis_year": "year of a regional crisis (a crisis event of default magnitude)",
     "un_push_year": "year of a UN partnership push (an un_push event of default magnitude)",
 }
-"""The flat levers of the ASEAN model and what each means; see :func:`lever_overrides`."""
+"""The flat levers of the regional model and what each means; see :func:`lever_overrides`."""
 
 
 def lever_overrides(
@@ -309,9 +362,10 @@ def lever_overrides(
         entrepreneur_intensity: yearly persuasion effort of every entrepreneur.
         strategy: whom every entrepreneur lobbies.
         tipping_share: adopter share at which the region tips into cascade.
-        co_entrepreneur: a state that joins with the lead entrepreneur's role (Malaysia in
-            2015, 002:729–735).
-        crisis_year: year of a regional crisis: salience pulse (East Timor 1999, 002:641).
+        co_entrepreneur: a member that joins with the lead entrepreneur's role (in the ASEAN
+            case Malaysia in 2015, 002:729–735).
+        crisis_year: year of a regional crisis: salience pulse (in the ASEAN case East Timor
+            1999, 002:641).
         un_push_year: year of a UN partnership push (HIPPO 2015, 000:17).
 
     Returns:
@@ -352,9 +406,9 @@ def lever_spec(scenario: Scenario | None, lever: str) -> Spec | None:
     """
     match lever:
         case "framing":
-            return ASEAN.fields["norm"].fields["framing"]
+            return REGION.fields["norm"].fields["framing"]
         case "tipping_share":
-            return ASEAN.fields["region"].fields["tipping_share"]
+            return REGION.fields["region"].fields["tipping_share"]
         case "entrepreneur_intensity":
             return ENTREPRENEUR.fields["intensity"]
         case "strategy":

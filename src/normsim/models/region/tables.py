@@ -1,4 +1,4 @@
-"""The ASEAN kind's result tables (runs, steps, agents) and the text of its run summary."""
+"""The region kind's result tables (runs, steps, agents) and the text of its run summary."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from normsim.analysis.intervals import probability_line, quantiles
-from normsim.models.region.norms import NORM_KEYS, RegionalStage, StateStage
+from normsim.models.region.norms import RegionalStage, StateStage
 from normsim.results import nullable
 
 if TYPE_CHECKING:
@@ -17,7 +17,15 @@ if TYPE_CHECKING:
 
 STAGE_NAMES = [s.name.lower() for s in StateStage]
 REGIONAL_NAMES = [s.name.lower() for s in RegionalStage]
-COLUMNS = frozenset({
+class _Columns(frozenset[str]):
+    """A set of column names that also holds every ``norm_<key>``: a declared norm's column."""
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or (isinstance(name, str)
+                                              and name.startswith("norm_"))
+
+
+COLUMNS = _Columns({
     "cascade_reached",
     "tipping_step",
     "tipping_year",
@@ -35,9 +43,9 @@ COLUMNS = frozenset({
     "regional_stage",
     "proposal_tabled",
     *(f"n_{s}" for s in STAGE_NAMES),
-    *(f"norm_{k}" for k in NORM_KEYS),
 })
-"""The outcome columns of the runs and steps tables (besides run_id, replicate, seed)."""
+"""The outcome columns of the runs and steps tables (besides run_id, replicate, seed), and
+``norm_<key>`` for each prior norm a scenario declares (``in`` says so for any key)."""
 
 
 def tables(
@@ -48,8 +56,13 @@ def tables(
     run_ids: list[int],
     replicates: list[int],
     with_agents: bool = True,
+    norm_keys: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """Build the runs, steps and agents tables from stacked trajectories (R, T + 1, ...)."""
+    """Build the runs, steps and agents tables from stacked trajectories (R, T + 1, ...).
+
+    ``norm_keys`` are the scenario's declared prior norms, in the order of the norm axis:
+    each gets a ``norm_<key>`` column (mean strength in steps, each state's in agents).
+    """
     stage, regional = arrays["stage"], arrays["regional"]
     r, t1, n = stage.shape
     adopted = stage >= StateStage.ADOPTER
@@ -93,7 +106,7 @@ def tables(
     run_index = np.repeat(np.arange(r), t1)
     stage_counts = {f"n_{name}": (stage == code).sum(axis=2).ravel()
                     for code, name in enumerate(STAGE_NAMES)}
-    mean_norms = arrays["norms"].mean(axis=2)  # (R, T + 1, 6)
+    mean_norms = arrays["norms"].mean(axis=2)  # (R, T + 1, K)
     steps = pd.DataFrame({
         "run_id": np.asarray(run_ids)[run_index],
         "seed": pd.array(np.asarray(seeds)[run_index], dtype="int64"),
@@ -103,7 +116,7 @@ def tables(
         "mean_support": arrays["support"].mean(axis=2).ravel(),
         **stage_counts,
         "regional_stage": pd.Categorical.from_codes(regional.ravel(), REGIONAL_NAMES),
-        **{f"norm_{k}": mean_norms[:, :, j].ravel() for j, k in enumerate(NORM_KEYS)},
+        **{f"norm_{k}": mean_norms[:, :, j].ravel() for j, k in enumerate(norm_keys)},
         "proposal_tabled": arrays["tabled"].ravel(),
     })
 
@@ -119,7 +132,7 @@ def tables(
             "support": arrays["support"].reshape(cells),
             "stage": pd.Categorical.from_codes(stage.reshape(cells), STAGE_NAMES),
             **{f"norm_{k}": arrays["norms"][..., j].reshape(cells)
-               for j, k in enumerate(NORM_KEYS)},
+               for j, k in enumerate(norm_keys)},
         })
     return runs, steps, agents
 
@@ -165,7 +178,7 @@ def _start_adopters(results: Results) -> pd.Series:
 
 
 def summarize(results: Results) -> str:
-    """The text summary of an ASEAN run that ``normsim run`` prints."""
+    """The text summary of a regional run that ``normsim run`` prints."""
     runs, meta = results.runs, results.metadata
     data = meta["scenario_resolved"]
     start, end = data["start_year"], data["start_year"] + meta["steps"]

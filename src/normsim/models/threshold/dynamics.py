@@ -31,7 +31,7 @@ side).
 """
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from normsim.models.threshold.networks import build_network, validate_network
+from normsim.models.threshold.networks import build_network
 
 __all__ = [
     "AGENT_BYTES",
@@ -49,9 +49,6 @@ __all__ = [
     "draw_thresholds",
     "run_replicate",
     "simulate",
-    "validate_initial_adopters",
-    "validate_threshold",
-    "validate_threshold_scenario",
 ]
 
 _NEVER = np.iinfo(np.int32).max
@@ -71,35 +68,21 @@ DISTRIBUTIONS = ("constant", "uniform", "normal", "values")
 """Threshold distributions a ``threshold`` specification may name."""
 
 
-# --------------------------------------------------------------------------- specifications
+# --------------------------------------------------------------------------- drawing
+# The specifications come validated by the scenario schema
+# (:mod:`normsim.models.threshold.schema`); only programming errors are asserted here.
 
 
-def _number(value: Any, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value):
-        raise ValueError(f"{path}: must be a finite number, got {value!r}")
-    return float(value)
+def draw_thresholds(
+    spec: dict[str, Any],
+    n: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Draw one threshold per node (Granovetter 1978: the distribution of thresholds).
 
+    Forms (validated by :data:`normsim.models.threshold.schema.THRESHOLD`):
 
-def _check_range(value: float, path: str, absolute: bool) -> None:
-    if absolute and value < 0:
-        raise ValueError(f"{path}: an absolute threshold must be >= 0, got {value}")
-    if not absolute and not 0.0 <= value <= 1.0:
-        raise ValueError(f"{path}: a fractional threshold must be in [0, 1], got {value}")
-
-
-def validate_threshold(
-    spec: Any,
-    n: int | None = None,
-    *,
-    absolute: bool = False,
-    path: str = "threshold",
-) -> dict[str, Any]:
-    """Check a threshold specification and put it in canonical form.
-
-    Forms (fractional thresholds in ``[0, 1]``; absolute ones, counts of adopting
-    neighbours, ``>= 0``):
-
-    * a bare number, or ``{distribution: constant, value: v}``: the same threshold for all;
+    * ``{distribution: constant, value: v}``: the same threshold for all;
     * ``{distribution: uniform, low: a, high: b}``: independent uniform draws on ``[a, b)``;
     * ``{distribution: normal, mean: m, sd: s}``: independent normal draws (Granovetter's
       1978 example). Draws are not truncated: a draw at or below 0 makes a node adopt
@@ -107,225 +90,51 @@ def validate_threshold(
     * ``{distribution: values, values: [...]}``: one threshold per node, in node order.
 
     Args:
-        spec: the ``threshold`` (or ``absolute_threshold``) value of a scenario.
-        n: number of nodes, to check the length of ``values``; ``None`` skips that check.
-        absolute: whether the thresholds count adopting neighbours rather than shares.
-        path: the key path used in error messages.
-
-    Returns:
-        A new dict with ``distribution`` and that distribution's keys.
-
-    Raises:
-        ValueError: naming the key path and the allowed range.
-    """
-    if isinstance(spec, Real) and not isinstance(spec, bool):
-        spec = {"distribution": "constant", "value": spec}
-    if not isinstance(spec, dict):
-        raise ValueError(f"{path}: must be a number or a mapping, got {spec!r}")
-    kind = spec.get("distribution", "constant")
-    keys = {
-        "constant": ("value",),
-        "uniform": ("low", "high"),
-        "normal": ("mean", "sd"),
-        "values": ("values",),
-    }
-    if kind not in keys:
-        raise ValueError(f"{path}.distribution: must be one of {list(DISTRIBUTIONS)}, got {kind!r}")
-    unknown = sorted(set(spec) - {"distribution", *keys[kind]})
-    missing = [key for key in keys[kind] if key not in spec]
-    if unknown or missing:
-        raise ValueError(
-            f"{path}: distribution {kind} takes exactly {list(keys[kind])}"
-            + (f"; unknown {unknown}" if unknown else "")
-            + (f"; missing {missing}" if missing else "")
-        )
-    out: dict[str, Any] = {"distribution": kind}
-    if kind == "constant":
-        out["value"] = _number(spec["value"], f"{path}.value")
-        _check_range(out["value"], f"{path}.value", absolute)
-    elif kind == "uniform":
-        for key in ("low", "high"):
-            out[key] = _number(spec[key], f"{path}.{key}")
-            _check_range(out[key], f"{path}.{key}", absolute)
-        if out["low"] > out["high"]:
-            raise ValueError(f"{path}: low ({out['low']}) must not exceed high ({out['high']})")
-    elif kind == "normal":
-        out["mean"] = _number(spec["mean"], f"{path}.mean")
-        out["sd"] = _number(spec["sd"], f"{path}.sd")
-        if out["sd"] < 0:
-            raise ValueError(f"{path}.sd: must be >= 0, got {out['sd']}")
-    else:
-        values = np.asarray(spec["values"], dtype=object)
-        if values.ndim != 1:
-            raise ValueError(f"{path}.values: must be a flat list, one threshold per node")
-        if n is not None and values.size != n:
-            raise ValueError(
-                f"{path}.values: needs one threshold per node ({n}), got {values.size}"
-            )
-        numeric = np.array(
-            [isinstance(v, Real) and not isinstance(v, bool) for v in values], dtype=bool
-        )
-        floats = np.full(values.size, np.nan)
-        floats[numeric] = values[numeric].astype(np.float64)
-        low, high = (0.0, np.inf) if absolute else (0.0, 1.0)
-        bad = ~np.isfinite(floats) | (floats < low) | (floats > high)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            _number(values[i], f"{path}.values[{i}]")
-            _check_range(floats[i], f"{path}.values[{i}]", absolute)
-        out["values"] = floats
-    return out
-
-
-def draw_thresholds(
-    spec: Any,
-    n: int,
-    rng: np.random.Generator,
-    *,
-    absolute: bool = False,
-) -> np.ndarray:
-    """Draw one threshold per node (Granovetter 1978: the distribution of thresholds).
-
-    Args:
-        spec: the ``threshold`` specification (see :func:`validate_threshold`).
+        spec: the validated ``threshold`` (or ``absolute_threshold``) of a scenario.
         n: number of nodes.
         rng: the random generator of this replicate; ``constant`` and ``values`` draw
             nothing from it, ``uniform`` and ``normal`` draw ``n`` numbers.
-        absolute: whether the thresholds are counts of adopting neighbours (range check).
 
     Returns:
         float64 array of shape ``(n,)``.
     """
-    canonical = validate_threshold(spec, n, absolute=absolute)
-    kind = canonical["distribution"]
+    kind = spec["distribution"]
+    assert kind in DISTRIBUTIONS, f"not a validated threshold specification: {spec!r}"
     if kind == "constant":
-        return np.full(n, canonical["value"], dtype=np.float64)
+        return np.full(n, spec["value"], dtype=np.float64)
     if kind == "uniform":
-        return rng.uniform(canonical["low"], canonical["high"], size=n)
+        return rng.uniform(spec["low"], spec["high"], size=n)
     if kind == "normal":
-        return rng.normal(canonical["mean"], canonical["sd"], size=n)
-    return canonical["values"].copy()
-
-
-def validate_initial_adopters(
-    spec: Any, n: int | None = None, path: str = "initial_adopters"
-) -> dict[str, Any]:
-    """Check an ``initial_adopters`` specification and put it in canonical form.
-
-    Exactly one of: ``random: K`` (``K`` distinct nodes drawn uniformly), ``share: f``
-    (``round(f n)`` distinct nodes drawn uniformly, halves rounded up) or ``nodes: [ids]``
-    (those nodes; distinct ids in ``0 .. n-1``).
-
-    Args:
-        spec: the ``initial_adopters`` mapping of a scenario.
-        n: number of nodes, for the range checks; ``None`` skips them.
-        path: the key path used in error messages.
-
-    Returns:
-        A new one-key dict.
-
-    Raises:
-        ValueError: naming the key path and the allowed range.
-    """
-    if (
-        not isinstance(spec, dict)
-        or len(spec) != 1
-        or next(iter(spec))
-        not in (
-            "random",
-            "share",
-            "nodes",
-        )
-    ):
-        raise ValueError(f"{path}: must have exactly one of random: K, share: f, nodes: [ids]")
-    ((key, value),) = spec.items()
-    top = "n" if n is None else str(n)
-    if key == "random":
-        if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
-            raise ValueError(f"{path}.random: must be an integer in [0, {top}], got {value!r}")
-        if n is not None and value > n:
-            raise ValueError(f"{path}.random: must be an integer in [0, {top}], got {value!r}")
-        return {"random": int(value)}
-    if key == "share":
-        share = _number(value, f"{path}.share")
-        if not 0.0 <= share <= 1.0:
-            raise ValueError(f"{path}.share: must be in [0, 1], got {share}")
-        return {"share": share}
-    if not isinstance(value, list | tuple | np.ndarray):
-        raise ValueError(f"{path}.nodes: must be a list of node ids")
-    ids = []
-    for i, node in enumerate(value):
-        if isinstance(node, bool) or not isinstance(node, Integral):
-            raise ValueError(f"{path}.nodes[{i}]: must be an integer node id, got {node!r}")
-        if node < 0 or (n is not None and node >= n):
-            raise ValueError(f"{path}.nodes[{i}]: must be in [0, {top} - 1], got {node}")
-        ids.append(int(node))
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{path}.nodes: node ids must be distinct")
-    return {"nodes": ids}
+        return rng.normal(spec["mean"], spec["sd"], size=n)
+    values = np.asarray(spec["values"], dtype=np.float64)
+    assert values.shape == (n,), "one threshold per node"
+    return values
 
 
 def draw_initial_adopters(spec: dict[str, Any], n: int, rng: np.random.Generator) -> np.ndarray:
     """Choose the initial adopters: the seed of the cascade (Watts 2002: one random node).
 
+    Exactly one of: ``random: K`` (``K`` distinct nodes drawn uniformly), ``share: f``
+    (``round(f n)`` distinct nodes drawn uniformly, halves rounded up) or ``nodes: [ids]``
+    (those nodes), validated by :data:`normsim.models.threshold.schema.INITIAL_ADOPTERS`.
+
     Args:
-        spec: the ``initial_adopters`` specification (see
-            :func:`validate_initial_adopters`).
+        spec: the validated ``initial_adopters`` of a scenario.
         n: number of nodes.
         rng: the random generator of this replicate; ``nodes`` draws nothing from it.
 
     Returns:
         bool array of shape ``(n,)``, True for an initial adopter.
     """
-    canonical = validate_initial_adopters(spec, n)
     initial = np.zeros(n, dtype=bool)
-    if "nodes" in canonical:
-        initial[canonical["nodes"]] = True
+    if spec.get("nodes") is not None:
+        initial[spec["nodes"]] = True
         return initial
-    count = canonical.get("random")
+    count = spec.get("random")
     if count is None:
-        count = int(np.floor(canonical["share"] * n + 0.5))
+        count = int(np.floor(spec["share"] * n + 0.5))
     initial[rng.choice(n, size=count, replace=False)] = True
     return initial
-
-
-def validate_threshold_scenario(scenario: dict[str, Any]) -> dict[str, Any]:
-    """Check the engine's keys of a ``kind: threshold`` scenario and fill their defaults.
-
-    Checks ``kind``, ``network``, ``threshold`` or ``absolute_threshold`` (exactly one),
-    ``initial_adopters`` and ``steps``; other top-level keys (name, description, seeds,
-    replicates) are the scenario layer's to check and are not looked at.
-
-    Args:
-        scenario: the parsed scenario mapping.
-
-    Returns:
-        A new dict with the canonical form of those keys.
-
-    Raises:
-        ValueError: naming the key path and the allowed range.
-    """
-    if scenario.get("kind") != "threshold":
-        raise ValueError(f"kind: must be 'threshold', got {scenario.get('kind')!r}")
-    for key in ("network", "initial_adopters", "steps"):
-        if key not in scenario:
-            raise ValueError(f"{key}: missing")
-    network = validate_network(scenario["network"])
-    n = network["n"]
-    if ("threshold" in scenario) == ("absolute_threshold" in scenario):
-        raise ValueError("threshold: give exactly one of 'threshold' or 'absolute_threshold'")
-    absolute = "absolute_threshold" in scenario
-    key = "absolute_threshold" if absolute else "threshold"
-    steps = scenario["steps"]
-    if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 0:
-        raise ValueError(f"steps: must be an integer >= 0, got {steps!r}")
-    return {
-        "kind": "threshold",
-        "network": network,
-        key: validate_threshold(scenario[key], n, absolute=absolute, path=key),
-        "initial_adopters": validate_initial_adopters(scenario["initial_adopters"], n),
-        "steps": int(steps),
-    }
 
 
 # --------------------------------------------------------------------------- dynamics
@@ -634,7 +443,9 @@ def run_replicate(
     graph for every run).
 
     Args:
-        scenario: the parsed scenario (see :func:`validate_threshold_scenario`).
+        scenario: the validated scenario data (``Scenario.data``: the scenario schema,
+            :data:`normsim.models.threshold.schema.THRESHOLD`, has checked it and filled
+            its defaults; it is not checked again for every replicate).
         seed: the replicate's seed, a non-negative integer.
         base_dir: directory against which a relative edge-list path is resolved.
 
@@ -643,14 +454,13 @@ def run_replicate(
     """
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
-    spec = validate_threshold_scenario(scenario)
     rng = np.random.default_rng(int(seed))
-    adjacency = build_network(spec["network"], rng, base_dir=base_dir)
+    adjacency = build_network(scenario["network"], rng, base_dir=base_dir)
     n = adjacency.shape[0]
-    absolute = "absolute_threshold" in spec
-    threshold_spec = spec["absolute_threshold"] if absolute else spec["threshold"]
-    thresholds = draw_thresholds(threshold_spec, n, rng, absolute=absolute)
-    initial = draw_initial_adopters(spec["initial_adopters"], n, rng)
+    absolute = scenario.get("absolute_threshold") is not None
+    threshold_spec = scenario["absolute_threshold" if absolute else "threshold"]
+    thresholds = draw_thresholds(threshold_spec, n, rng)
+    initial = draw_initial_adopters(scenario["initial_adopters"], n, rng)
     return simulate(
-        adjacency, thresholds, initial, spec["steps"], absolute=absolute, validate=False
+        adjacency, thresholds, initial, scenario["steps"], absolute=absolute, validate=False
     )

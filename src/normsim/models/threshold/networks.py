@@ -22,7 +22,6 @@ numpy alone, so a graph of 10^6 nodes builds in about a second.
 """
 
 from collections.abc import Mapping
-from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +37,10 @@ __all__ = [
     "erdos_renyi",
     "expected_ties",
     "from_edges",
+    "generator_keys",
     "network_bytes",
     "read_edge_list",
     "ring_lattice",
-    "validate_network",
     "watts_strogatz",
 ]
 
@@ -355,113 +354,36 @@ GENERATORS: dict[str, tuple[str, ...]] = {
     "watts_strogatz": ("mean_degree", "k", "p"),
     "barabasi_albert": ("mean_degree", "m"),
 }
-"""Generator names and the keys each accepts besides ``n``."""
+"""Generator names and the keys each accepts besides ``n``
+(:data:`normsim.models.threshold.schema.NETWORK` says their ranges)."""
 
 
-def _integer(value: Any, path: str, low: int, high: float, what: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral | Real):
-        raise ValueError(f"{path}: must be an integer{what}, got {value!r}")
-    if isinstance(value, Real) and not float(value).is_integer():
-        raise ValueError(f"{path}: must be an integer{what}, got {value!r}")
-    result = int(value)
-    if not low <= result <= high:
-        top = "" if high == float("inf") else f", {int(high)}"
-        raise ValueError(f"{path}: must be in [{low}{top}]{what}, got {result}")
-    return result
+def generator_keys(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A validated ``network`` specification in the generator's own keys.
 
-
-def _real(value: Any, path: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{path}: must be a number in [{low}, {high}], got {value!r}")
-    result = float(value)
-    if not low <= result <= high:
-        raise ValueError(f"{path}: must be in [{low}, {high}], got {result}")
-    return result
-
-
-def validate_network(spec: Mapping[str, Any], path: str = "network") -> dict[str, Any]:
-    """Check a ``network`` specification and put it in canonical form.
-
-    The canonical form names the generator's own keys: ``mean_degree`` becomes ``p`` for
-    ``erdos_renyi`` (``p = mean_degree / (n - 1)``), ``k`` for the lattices (it must be an
-    even integer) and ``m = mean_degree / 2`` for ``barabasi_albert`` (an integer; the
-    realised mean degree of a Barabási–Albert graph is ``2m`` less ``O(m^2 / n)``).
+    ``mean_degree`` z becomes ``p = z / (n - 1)`` for ``erdos_renyi``, ``k = z`` for the
+    lattices and ``m = z / 2`` for ``barabasi_albert`` (the realised mean degree of a
+    Barabási–Albert graph is ``2m`` less ``O(m^2 / n)``). The scenario schema has checked
+    the ranges (:data:`normsim.models.threshold.schema.NETWORK`); this only translates.
 
     Args:
-        spec: the ``network`` mapping of a scenario.
-        path: the key path used in error messages.
+        spec: the validated ``network`` mapping of a scenario.
 
     Returns:
         A new dict: ``{"generator": ..., "n": ..., <generator keys>}`` or
         ``{"file": ..., "n": ...}``.
-
-    Raises:
-        ValueError: naming the key path and the allowed range.
     """
-    if not isinstance(spec, Mapping):
-        raise ValueError(f"{path}: must be a mapping, got {type(spec).__name__}")
-    if ("generator" in spec) == ("file" in spec):
-        raise ValueError(f"{path}: give exactly one of 'generator' or 'file'")
-    if "n" not in spec:
-        raise ValueError(f"{path}.n: missing (the number of nodes, isolated ones included)")
-    if "file" in spec:
-        unknown = sorted(set(spec) - {"file", "n"})
-        if unknown:
-            raise ValueError(f"{path}: unknown key(s) {unknown}; a file network takes file, n")
-        if not isinstance(spec["file"], str | Path) or not str(spec["file"]):
-            raise ValueError(f"{path}.file: must be a path, got {spec['file']!r}")
-        return {"file": str(spec["file"]), "n": _integer(spec["n"], f"{path}.n", 1, _INT32_MAX)}
-
-    generator = spec["generator"]
-    if generator not in GENERATORS:
-        raise ValueError(
-            f"{path}.generator: must be one of {sorted(GENERATORS)}, got {generator!r}"
-        )
-    allowed = GENERATORS[generator]
-    unknown = sorted(set(spec) - {"generator", "n", *allowed})
-    if unknown:
-        raise ValueError(
-            f"{path}: unknown key(s) {unknown} for generator {generator}; allowed: "
-            f"{['n', *allowed]}"
-        )
-    n = _integer(spec["n"], f"{path}.n", 1, _INT32_MAX)
-    out: dict[str, Any] = {"generator": generator, "n": n}
-    given = [key for key in allowed if key in spec]
-
-    def exactly_one(options: tuple[str, ...]) -> str:
-        chosen = [key for key in options if key in spec]
-        if len(chosen) != 1:
-            raise ValueError(f"{path}: {generator} needs exactly one of {list(options)}")
-        return chosen[0]
-
+    out = dict(spec)
+    z = out.pop("mean_degree", None)
+    if z is None:
+        return out
+    n, generator = out["n"], out["generator"]
     if generator == "erdos_renyi":
-        key = exactly_one(("mean_degree", "p"))
-        if key == "p":
-            out["p"] = _real(spec["p"], f"{path}.p", 0.0, 1.0)
-        else:
-            z = _real(spec["mean_degree"], f"{path}.mean_degree", 0.0, float(n - 1))
-            out["p"] = z / (n - 1) if n > 1 else 0.0
+        out["p"] = z / (n - 1) if n > 1 else 0.0
     elif generator in ("ring_lattice", "watts_strogatz"):
-        key = exactly_one(("mean_degree", "k"))
-        k = _integer(spec[key], f"{path}.{key}", 0, n - 1, " (even, at most n-1)")
-        if k % 2:
-            raise ValueError(f"{path}.{key}: must be even (k/2 ties on either side), got {k}")
-        out["k"] = k
-        if generator == "watts_strogatz":
-            if "p" not in spec:
-                raise ValueError(f"{path}.p: missing (rewiring probability in [0, 1])")
-            out["p"] = _real(spec["p"], f"{path}.p", 0.0, 1.0)
+        out["k"] = int(z)
     elif generator == "barabasi_albert":
-        key = exactly_one(("mean_degree", "m"))
-        if key == "m":
-            out["m"] = _integer(spec["m"], f"{path}.m", 1, n - 1)
-        else:
-            z = _real(spec["mean_degree"], f"{path}.mean_degree", 2.0, 2.0 * (n - 1))
-            if not (z / 2).is_integer():
-                raise ValueError(f"{path}.mean_degree: must be 2m for an integer m, got {z}")
-            out["m"] = _integer(z / 2, f"{path}.mean_degree / 2", 1, n - 1)
-    elif given:
-        raise ValueError(f"{path}: {generator} takes only n")
+        out["m"] = int(z) // 2
     return out
 
 
@@ -486,11 +408,12 @@ def expected_ties(canonical: Mapping[str, Any]) -> int | None:
     Erdős–Rényi; ``None`` for an edge-list file (its ties are known only once it is read).
 
     Args:
-        canonical: a network specification as :func:`validate_network` returns it.
+        canonical: a validated network specification (see :func:`generator_keys`).
 
     Returns:
         The number of ties, or ``None``.
     """
+    canonical = generator_keys(canonical)
     n = canonical["n"]
     match canonical.get("generator"):
         case "complete":
@@ -511,7 +434,7 @@ def network_bytes(canonical: Mapping[str, Any]) -> int:
     for an edge-list file only the nodes are counted.
 
     Args:
-        canonical: a network specification as :func:`validate_network` returns it.
+        canonical: a validated network specification (see :func:`generator_keys`).
 
     Returns:
         Bytes.
@@ -524,12 +447,13 @@ def build_bytes(canonical: Mapping[str, Any]) -> int:
     """Peak memory while a generator builds the graph (finished graph included).
 
     Args:
-        canonical: a network specification as :func:`validate_network` returns it.
+        canonical: a validated network specification (see :func:`generator_keys`).
 
     Returns:
         Bytes; for an edge-list file, only the finished graph's nodes (see
         :func:`network_bytes`).
     """
+    canonical = generator_keys(canonical)
     ties = expected_ties(canonical)
     if ties is None:
         return network_bytes(canonical)
@@ -545,8 +469,8 @@ def build_network(
     """Build the graph a ``network`` specification describes.
 
     Args:
-        spec: the ``network`` mapping of a scenario (validated here, see
-            :func:`validate_network`).
+        spec: the validated ``network`` mapping of a scenario (the scenario schema
+            checks it; :func:`generator_keys` translates ``mean_degree``).
         rng: the random generator of this replicate; deterministic graphs draw nothing.
         base_dir: directory against which a relative ``file`` path is resolved (the
             scenario file's directory); the working directory if ``None``.
@@ -554,7 +478,7 @@ def build_network(
     Returns:
         The symmetric ``(n, n)`` CSR adjacency matrix.
     """
-    canonical = validate_network(spec)
+    canonical = generator_keys(spec)
     if "file" in canonical:
         path = Path(canonical["file"])
         if not path.is_absolute():
