@@ -52,7 +52,9 @@ class CoinKind:
         runs = pd.DataFrame({"run_id": run_ids, "replicate": replicates, "seed": seeds,
                              "heads": [int(r.sum()) for r in raw]})
         steps = pd.DataFrame({"run_id": np.repeat(run_ids, scenario.steps),
-                              "step": np.tile(np.arange(scenario.steps), len(raw))})
+                              "seed": np.repeat(seeds, scenario.steps),
+                              "step": np.tile(np.arange(scenario.steps), len(raw)),
+                              "heads": np.concatenate([r.cumsum() for r in raw])})
         return runs, steps, None
 
     def summarize(self, results):
@@ -102,6 +104,31 @@ def test_a_new_kind_is_one_registered_object(coin):
     assert coin.summarize(results).endswith("heads")
     with pytest.raises(ValueError, match="coin scenarios run on the batch engine only"):
         run_scenario(scenario, replicates=1, engine="mesa")
+
+
+def test_a_new_kind_runs_through_the_run_and_sweep_commands(coin, tmp_path, capsys):
+    from normsim.analysis.effects import summarize_sweep
+    from normsim.cli import main
+    from normsim.results import read_results
+
+    (tmp_path / "coin.yaml").write_text("kind: coin\nname: coin\nsteps: 4\n")
+    assert main(["run", str(tmp_path / "coin.yaml"), "-n", "6", "--seed", "3", "-q",
+                 "--out", str(tmp_path / "run")]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("heads")
+    runs = read_results(tmp_path / "run").runs
+    assert list(runs.seed) == replicate_seeds(3, 6) and runs.heads.between(0, 4).all()
+
+    (tmp_path / "flips.yaml").write_text(
+        "name: flips\nscenario: coin.yaml\nseed: 5\nreplicates: 3\n"
+        "uncertainties:\n  design: grid\n  parameters:\n"
+        "    steps: {key: steps, values: [2, 8]}\n")
+    assert main(["sweep", str(tmp_path / "flips.yaml"), "--workers", "1", "-q",
+                 "--out", str(tmp_path / "sweep")]) == 0
+    swept = pd.read_parquet(tmp_path / "sweep" / "runs.parquet")
+    assert list(swept.groupby("point_id").size()) == [3, 3]
+    assert (swept.loc[swept.steps == 2, "heads"] <= 2).all()
+    assert list(swept.seed) == [run_seed(5, p, r) for p in range(2) for r in range(3)]
+    assert "flips" in summarize_sweep(tmp_path / "sweep")
 
 
 def test_one_seed_scheme_for_replicates_and_sweep_points():

@@ -74,7 +74,11 @@ class ModelKind(Protocol):
 
     def tables(self, scenario: Scenario, raw: Any, seeds: list[int], run_ids: list[int],
                replicates: list[int], agents: bool) -> Tables:
-        """The runs, steps and (if ``agents`` and the kind records them) agents tables."""
+        """The runs, steps and (if ``agents`` and the kind records them) agents tables.
+
+        Every row of every table carries ``run_id`` and ``seed``; the runs table also
+        ``replicate``, one row per run in the order of ``run_ids``.
+        """
         ...
 
     def summarize(self, results: Results) -> str:
