@@ -38,6 +38,7 @@ def council(decision: dict, favour: int, objectors: tuple[str, ...] = (),
         "dynamics": {"noise": 0.0, "threshold_sd": 0.0, "resistance": 0.0,
                      "neighbour_influence": 0.0, "cascade_socialization": 0.0,
                      "prestige": 0.0, "rivalry_response": 0.0},
+        "mechanisms": {"withdrawal": False},  # every proposal is voted on: the rule decides
         "states": states,
         "events": [{"type": "proposal", "year": 2001, "by": CODES[0]}],
     }

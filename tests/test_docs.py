@@ -40,6 +40,8 @@ SUBSTITUTIONS: tuple[tuple[str, str, str], ...] = (
     ("--out results/asean-sensitivity", "--out results/asean-sensitivity --samples 2 "
      "--replicates 1", "size: 48 runs, not 245,760"),
     ("--replicates 200 --out results/watts", "--replicates 2 --out results/watts", "size"),
+    ("--ablate --out results/patterns", "--ablate --replicates 20 --out results/patterns",
+     "size: 20 runs per scenario and row, not 1,000"),
     ("--out results/watts-window ", "--out results/watts-window --replicates 2 ",
      "size: 646 runs, not 32,300"),
     ("normsim viz asean-2024 --port 8765", "serve_and_check {port} normsim viz asean-2024 "

@@ -46,7 +46,17 @@ LEVERS = st.fixed_dictionaries({
     "entrepreneurs.IDN.targets": st.integers(1, 12),
     "dynamics.noise": st.floats(0.0, 0.3),
     "dynamics.internalization_years": st.integers(1, 12),
+    "dynamics.internalization_relaxation": st.floats(0.0, 0.5),
+    "dynamics.identity_drift": st.floats(0.0, 0.3),
     "dynamics.reversal_margin": st.floats(0.0, 0.5),
+    "norm.combination": st.builds(lambda rule, p: {"rule": rule, "exponent": p},
+                                  st.sampled_from(["mean", "max", "power_mean"]),
+                                  st.floats(1.0, 10.0)),
+    "region.tipping_rule": st.sampled_from(["count", "weighted"]),
+    "mechanisms.versions": st.booleans(),
+    "mechanisms.withdrawal": st.booleans(),
+    "mechanisms.reversal": st.booleans(),
+    "mechanisms.threshold_heterogeneity": st.booleans(),
 })
 
 
@@ -71,6 +81,18 @@ def test_invariants_hold_for_any_levers(today, levers, seed):
     first = institution.argmax(axis=1)
     adopted = institution.any(axis=1)
     assert arrays["tabled"][adopted, first[adopted]].all()
+    # A state internalizes only while it holds the norm: never with support below its
+    # threshold, never before the region has tipped.
+    becomes = (stage[:, 1:] == StateStage.INTERNALIZED) & (stage[:, :-1] == StateStage.ADOPTER)
+    assert (support[:, 1:][becomes] >= arrays["threshold"][:, 1:][becomes]).all()
+    tipped_before = np.broadcast_to((regional[:, :-1] >= RegionalStage.CASCADE)[:, :, None],
+                                    becomes.shape)
+    assert tipped_before[becomes].all()
+    # A version once adopted stays; the adopted version only grows more ambitious.
+    version = arrays["institution_version"].astype(int)
+    rank = np.where(version < 0, 99, version)
+    assert (rank[:, 1:] <= rank[:, :-1]).all()
+    assert ((version[:, -1] == 0) == institution[:, -1]).all()
 
 
 def test_no_entrepreneur_and_no_initial_adopter_means_nobody_adopts(today):
@@ -112,13 +134,19 @@ def test_tipping_is_read_as_adopters_over_n_at_least_one_third(today):
 
 
 def test_critical_states_weigh_more_when_weighted(today):
-    today = today.with_overrides({"dynamics.threshold_sd": 0.0})
+    today = today.with_overrides({"dynamics.threshold_sd": 0.0,
+                                  **{f"states.{c}.tipping_weight": 1.0 for c in today.codes}})
     heavy = today.with_overrides({"states.IDN.tipping_weight": 3.0,
                                   "states.MYS.tipping_weight": 3.0})
     base_share = run_scenario(today, 400, 3, agents=False).runs["cascade_reached"].mean()
-    heavy_share = run_scenario(heavy, 400, 3, agents=False).runs["cascade_reached"].mean()
+    weighted = heavy.with_overrides({"region.tipping_rule": "weighted"})
+    heavy_share = run_scenario(weighted, 400, 3, agents=False).runs["cascade_reached"].mean()
     # IDN and MYS hold the norm from the start: with weight 3 each they make 6/14 >= 1/3.
     assert heavy_share == 1.0 > base_share
+    # Under the count rule (the ASEAN files' choice) the weights are not read.
+    counted = heavy.with_overrides({"region.tipping_rule": "count"})
+    assert run_scenario(counted, 400, 3, agents=False).runs["cascade_reached"].mean() == (
+        base_share)
 
 
 def test_updating_is_synchronous(today):
@@ -190,3 +218,115 @@ def test_batch_engine_equals_mesa_engine(request, name):
     mesa = run_scenario(scenario, 25, 11, engine="mesa")
     for table in ("runs", "steps", "agents"):
         pd.testing.assert_frame_equal(getattr(batch, table), getattr(mesa, table))
+
+
+# --------------------------------------------------------------------------- issue 10
+
+
+def test_the_mechanism_switches_are_one_list():
+    from normsim.models.region.dynamics import MECHANISMS
+    from normsim.models.region.schema import MECHANISMS as DOCUMENTED
+    from normsim.models.region.schema import REGION
+
+    assert tuple(DOCUMENTED) == MECHANISMS == tuple(REGION.fields["mechanisms"].fields)
+
+
+def test_one_strong_clash_blocks_under_max_and_power_mean_but_not_under_the_mean(today):
+    """A state that holds one prior norm deeply (non-interference 1.0) and the rest not at
+    all: the compensatory mean dilutes the clash six-fold, the max and the power mean let
+    the one norm block alone (002:846, 002:855-857)."""
+    from normsim.models.region.dynamics import norm_clash, resistance
+
+    one = {k: 0.0 for k in today.data["norms"]} | {"non_interference": 1.0}
+    base = today.with_overrides({"states.SGP.norms": one, "states.SGP.regime_insecurity": 0.0})
+    clash, push = {}, {}
+    for rule in ("mean", "max", "power_mean"):
+        params = build_params(base.with_overrides({"norm.combination": {"rule": rule,
+                                                                         "exponent": 4}}))
+        state = initial_state(params, _generators(1))
+        sgp = params.codes.index("SGP")
+        clash[rule] = norm_clash(state.norms, params)[0, sgp]
+        push[rule] = resistance(state, params)[0, sgp]
+    assert clash["max"] == pytest.approx(1.0)
+    assert clash["mean"] == pytest.approx(1 / 6)
+    assert clash["power_mean"] == pytest.approx((1 / 6) ** 0.25)
+    # Blocked: the push at support 0.5 outweighs a pull of 0.05 under max and power mean,
+    # not under the mean.
+    pull = 0.05
+    assert push["mean"] < pull < push["power_mean"] < push["max"]
+
+
+def test_the_summit_adopts_the_most_ambitious_version_no_member_objects_to(today):
+    """The least-restrictive version prevails (002:480-484): Singapore objects to the force
+    and to the standby group, not to the training network."""
+    scenario = today.with_overrides({
+        "events": [{"type": "proposal", "year": 2025, "by": "IDN"}],
+        **{f"states.{c}.support": 0.95 for c in today.codes if c != "SGP"},
+        "states.SGP.support": 0.15, "states.SGP.threshold": 0.8,
+        "dynamics.noise": 0.0, "dynamics.threshold_sd": 0.0, "mechanisms.withdrawal": False,
+        "end_year": 2025,
+    })
+    res = run_scenario(scenario, 3, 0)
+    steps = res.steps[res.steps["year"] == 2025]
+    assert (steps["summit"] == "adopted").all()
+    assert (steps["version_tabled"] == "standing_force").all()
+    assert (steps["institution_version"] == "training_network").all()
+    assert not res.runs["institutional_adoption"].any()
+    assert (res.runs["version_adopted"] == "training_network").all()
+    blocked = res.agents[(res.agents["year"] == 2025) & res.agents["blocked"]]
+    assert set(blocked["state"].astype(str)) == {"SGP"}
+    # Only the most ambitious version is put forward when versions are switched off.
+    off = run_scenario(scenario.with_overrides({"mechanisms.versions": False}), 3, 0)
+    assert (off.steps.loc[off.steps["year"] == 2025, "summit"] == "failed").all()
+    assert off.runs["version_adopted"].isna().all() and (off.runs["failed_votes"] == 1).all()
+
+
+def test_a_proposer_withdraws_what_it_foresees_blocked_and_records_who(today):
+    """001:1 c.1776-2060: "taken off the table before a discussion could get started"."""
+    scenario = today.with_overrides({
+        "events": [{"type": "proposal", "year": 2025, "by": "IDN"}],
+        "states.SGP.support": 0.0, "states.SGP.threshold": 0.9,
+        "dynamics.noise": 0.0, "dynamics.threshold_sd": 0.0,
+    })
+    res = run_scenario(scenario, 3, 0)
+    at = res.steps[res.steps["year"] == 2025]
+    assert (at["summit"] == "withdrawn").all()
+    assert (res.runs["withdrawals"] == 1).all() and (res.runs["failed_votes"] == 0).all()
+    blocked = res.agents[(res.agents["year"] == 2025) & res.agents["blocked"]]
+    assert "SGP" in set(blocked["state"].astype(str))
+    voted = run_scenario(scenario.with_overrides({"mechanisms.withdrawal": False}), 3, 0)
+    assert (voted.steps.loc[voted.steps["year"] == 2025, "summit"] == "failed").all()
+
+
+def test_a_switched_off_mechanism_contributes_nothing(today):
+    quiet = today.with_overrides({"mechanisms.noise": False,
+                                  "mechanisms.threshold_heterogeneity": False})
+    arrays = run_trajectories(quiet, replicate_seeds(5, 4))
+    for key in ("support", "stage"):  # no noise, no threshold draw: every replicate alike
+        assert (arrays[key] == arrays[key][:1]).all()
+    params = build_params(quiet)
+    assert (arrays["threshold"] == params.threshold.mean()).all()
+    still = today.with_overrides({"mechanisms.identity_drift": False})
+    norms = run_trajectories(still, replicate_seeds(5, 4))["norms"]
+    assert (norms == norms[:, :1]).all()
+
+
+def test_an_entrepreneur_is_not_pinned_and_a_lukewarm_one_persuades_little(today):
+    """The co-entrepreneur lever: Vietnam (support 0.25) joins the role; it is not made an
+    adopter by fiat, and persuades in proportion to its own support."""
+    from normsim.models.region.dynamics import persuasion
+    from normsim.models.region.schema import lever_overrides
+
+    co = today.with_overrides(lever_overrides(today, co_entrepreneur="VNM"))
+    params = build_params(co)
+    state = initial_state(params, _generators(1))
+    vnm, idn = params.codes.index("VNM"), params.codes.index("IDN")
+    assert state.support[0, vnm] == pytest.approx(0.25)
+    assert state.stage[0, vnm] == StateStage.RESISTANT
+    alone = build_params(today)
+    extra = persuasion(state, params, np.ones(params.n_states)) - persuasion(
+        initial_state(alone, _generators(1)), alone, np.ones(params.n_states))
+    others = [i for i in range(params.n_states) if i not in (vnm, idn)]
+    # VNM's lobbying adds intensity x support (0.25) x tie x credibility per target.
+    per_target = 0.4 / 9 * 0.25 * params.ties[vnm, others] * 0.8
+    np.testing.assert_allclose(extra[0, others], per_target, rtol=1e-9)

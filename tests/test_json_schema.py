@@ -20,7 +20,8 @@ from .conftest import SCENARIOS
 
 jsonschema = pytest.importorskip("jsonschema")  # the dev extra
 
-SCENARIO_FILES = sorted(p for p in SCENARIOS.rglob("*.yaml") if "sweeps" not in p.parts)
+SCENARIO_FILES = sorted(p for p in SCENARIOS.rglob("*.yaml")
+                        if not {"sweeps", "patterns"} & set(p.parts))
 SWEEP_FILES = sorted((SCENARIOS / "sweeps").glob("*.yaml"))
 
 

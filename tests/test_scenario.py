@@ -46,7 +46,8 @@ def test_shipped_scenarios_load_with_the_ten_members(path):
     assert params.entrepreneurs, "every ASEAN scenario has Indonesia as entrepreneur"
 
 
-SCENARIO_FILES = sorted(p for p in SCENARIOS.rglob("*.yaml") if "sweeps" not in p.parts)
+SCENARIO_FILES = sorted(p for p in SCENARIOS.rglob("*.yaml")
+                        if not {"sweeps", "patterns"} & set(p.parts))
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)

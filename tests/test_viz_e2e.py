@@ -1,10 +1,13 @@
 """The browser page end to end: ``normsim viz`` served, Debian's Chromium driven by Playwright.
 
 Needs the viz and e2e extras and Debian's ``chromium`` on PATH (``apt-get install
-chromium``); skipped with the reason otherwise. The screenshot goes to
-``$NORMSIM_SCREENSHOT_DIR`` if set, else to pytest's temporary folder; its path is printed.
+chromium``); skipped with the reason otherwise. The screenshots of both pages (the region
+page with its ensemble, ``normsim-viz.png``; the threshold page, ``normsim-viz-threshold.png``)
+go to ``$NORMSIM_SCREENSHOT_DIR`` if set, else to pytest's temporary folder; their paths are
+printed.
 """
 
+import contextlib
 import os
 import re
 import shutil
@@ -42,26 +45,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 START_TIMEOUT = 60.0
-
-
-def _enter_seed_and_reset(page, seed, text: str, shown: re.Pattern, tries: int = 3) -> None:
-    """Type a seed, press Enter, then Reset, until the page shows ``shown``.
-
-    The typed value travels to the server over the websocket; a Reset clicked before it
-    lands rebuilds the model with the old seed. So the pair is retried a bounded number of
-    times: a seed that never applies still fails the test.
-    """
-    for attempt in range(tries):
-        seed.fill(text)
-        seed.press("Enter")
-        page.wait_for_timeout(300 * (attempt + 1))
-        page.get_by_role("button", name="Reset").click()
-        try:
-            playwright.expect(page.get_by_text(shown)).to_be_visible(timeout=5_000)
-            return
-        except AssertionError:
-            if attempt == tries - 1:
-                raise
+playwright.expect.set_options(timeout=15_000)  # four people share two cores: redraws can lag
 
 
 def _free_port() -> int:
@@ -70,16 +54,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """``normsim viz asean-2024`` on a free port, as the README launches it; stopped after."""
+@contextlib.contextmanager
+def _serve(scenario: str, folder: Path) -> Iterator[tuple[str, Path]]:
+    """``normsim viz SCENARIO`` on a free port, as the README launches it; stopped after."""
     port = _free_port()
-    folder = tmp_path_factory.mktemp("viz-server")
     log = folder / "server.log"
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "normsim", "viz", "asean-2024", "--port", str(port)],
+            [sys.executable, "-m", "normsim", "viz", scenario, "--port", str(port)],
             cwd=folder,
             env=env,
             stdout=out,
@@ -111,11 +94,23 @@ def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
             proc.wait()
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    with _serve("asean-2024", tmp_path_factory.mktemp("viz-server")) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def threshold_server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    with _serve("threshold/watts-2002", tmp_path_factory.mktemp("viz-threshold")) as served:
+        yield served
+
+
 @pytest.fixture
-def screenshot_path(tmp_path) -> Path:
+def screenshots(tmp_path) -> Path:
     folder = Path(os.environ.get("NORMSIM_SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / "normsim-viz.png"
+    return folder
 
 
 def _no_error(page) -> None:
@@ -130,92 +125,154 @@ def _select(page, label: str, option: str) -> None:
     ).click()
 
 
-def _image(page, index: int) -> bytes:
-    return page.locator("img").nth(index).screenshot()
+def _card_image(page, title: str) -> bytes:
+    card = page.locator(".normsim-card").filter(has=page.locator("h4", has_text=title))
+    return card.locator("img").first.screenshot()
 
 
-def _redrawn(page, index: int, before: bytes, timeout: float = 10.0) -> bool:
-    """Whether the index-th figure looks different from ``before`` within the timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _image(page, index) != before:
-            return True
-        page.wait_for_timeout(200)
-    return False
+def _changes(read, before, timeout: float = 15.0) -> tuple[bool, float]:
+    """Whether ``read()`` differs from ``before`` within the timeout, and after how long."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if read() != before:
+            return True, time.monotonic() - started
+        time.sleep(0.1)
+    return False, timeout
 
 
-def test_page_end_to_end(server, screenshot_path):
+def _press(page, label: str, key: str, times: int) -> None:
+    slider = page.locator(".normsim-slider").filter(has_text=label)
+    thumb = slider.locator(".v-slider__thumb-container")
+    thumb.focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+    page.locator("body").click(position={"x": 1, "y": 1})  # focus leaves the slider
+
+
+def _launch(p):
+    browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return browser, browser.new_page(viewport={"width": 1500, "height": 1000})
+
+
+def _screenshot(page, path: Path) -> None:
+    """The whole page: Solara scrolls inside its frame, so the window is made tall enough."""
+    page.set_viewport_size({"width": 1500, "height": 1900})
+    page.wait_for_timeout(1500)
+    page.screenshot(path=path, full_page=True)
+    print(f"screenshot: {path}")
+
+
+def test_region_page_end_to_end(server, screenshots):
     url, log = server
     expect = playwright.expect
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert "<title>normsim · asean-2024</title>" in response.read().decode()  # early
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        browser, page = _launch(p)
         try:
             page.goto(url)
             step = page.get_by_role("button", name="Step")
             step.wait_for(timeout=60_000)
             counter = page.get_by_text(re.compile(r"^Time: "))
-            expect(counter).to_have_text("Time: 0.0")
-            expect(page.locator("img")).to_have_count(3, timeout=20_000)  # the three figures
+            expect(counter).to_have_text(re.compile(r"^Time: 0\.0 · 2024"))
+            expect(page.locator(".normsim-card img")).to_have_count(5, timeout=30_000)
             expect(page.get_by_text("asean-2024 · 2024")).to_be_visible()
+            expect(page).to_have_title("normsim · regional norm model")
+            assert page.get_by_role("tab").count() == 0  # no stray "Page 0" tab
+            expect(page.get_by_text("Tipping share: 0.33")).to_be_visible()  # without focus
+            expect(page.get_by_text("Solara", exact=False)).to_have_count(0)  # no badge
             _no_error(page)
 
-            # Step advances the counter and the year drawn.
-            network = _image(page, 0)
-            step.click()
-            expect(counter).to_have_text("Time: 1.0")
-            expect(page.get_by_text("asean-2024 · 2025")).to_be_visible()
-            assert _redrawn(page, 0, network)
-
-            # Play runs on, Pause stops it.
-            page.get_by_role("button", name="▶").click()
-            expect(counter).not_to_have_text(re.compile(r"Time: [01]\.0"), timeout=15_000)
-            page.get_by_role("button", name="❚❚").click()
-            expect(page.get_by_role("button", name="▶")).to_be_visible()
-            page.wait_for_timeout(1000)  # a step already under way may still land
-            paused = counter.inner_text()
-            page.wait_for_timeout(1200)
-            assert counter.inner_text() == paused
-
-            # Reset returns to step 0.
-            page.get_by_role("button", name="Reset").click()
-            expect(counter).to_have_text("Time: 0.0")
-            _no_error(page)
-
-            # The scenario and a slider change what is drawn.
-            adoption = _image(page, 1)
-            _select(page, "Scenario", "asean-2003")
-            slider = page.locator(".v-input").filter(has_text="Tipping share")
-            thumb = slider.locator(".v-slider__thumb-container")
-            thumb.focus()
-            page.keyboard.press("PageUp")  # +0.10 each: one-third to 0.53
-            page.keyboard.press("PageUp")
-            page.get_by_role("button", name="Reset").click()
-            expect(page.get_by_text("asean-2003 · 2002")).to_be_visible()
-            expect(page.get_by_text(re.compile(r"tipping share 0\.53"))).to_be_visible()
-            assert _redrawn(page, 1, adoption)
-            _no_error(page)
-
-            # An invalid seed is refused with a message, not a traceback.
-            seed = page.get_by_label(re.compile(r"^Seed"))
-            _enter_seed_and_reset(
-                page, seed, "not a seed", re.compile(r"seed 'not a seed' is not a whole number")
-            )
-            expect(counter).to_have_text("Time: 0.0")
-            _no_error(page)
-
-            # A run with events to show, for the screenshot.
-            thumb.focus()
-            page.keyboard.press("PageDown")  # back to one-third
-            page.keyboard.press("PageDown")
-            _enter_seed_and_reset(page, seed, "3", re.compile(r"tipping share 0\.33 .* seed 3$"))
-            for n in range(1, 10):  # to 2011: two proposals, two blocked summits
+            # Ten Step clicks half a second apart are ten steps.
+            network = _card_image(page, "the network")
+            for _ in range(10):
                 step.click()
-                expect(counter).to_have_text(f"Time: {n}.0")
-            expect(page.get_by_text("summit: blocked by", exact=False).first).to_be_visible()
+                page.wait_for_timeout(500)
+            expect(counter).to_have_text(re.compile(r"^Time: 10\.0 · 2034"))
+            assert _changes(lambda: _card_image(page, "the network"), network)[0]
+
+            # Play runs on, Pause stops it; Reset returns to step 0.
+            page.get_by_role("button", name="Reset").click()
+            expect(counter).to_have_text(re.compile(r"^Time: 0\.0"))
+            page.get_by_role("button", name="▶").click()
+            pause = page.get_by_role("button", name="❚❚")
+            expect(pause).to_be_visible()
+            page.wait_for_timeout(1000)  # about three steps of the sixteen
+            pause.click()
+            expect(page.get_by_role("button", name="▶")).to_be_visible()
+            expect(counter).not_to_have_text(re.compile(r"Time: 0\.0"))
+            page.wait_for_timeout(800)
+            paused = counter.inner_text()
+            page.wait_for_timeout(1000)
+            assert counter.inner_text() == paused
+            page.get_by_role("button", name="Reset").click()
+            expect(counter).to_have_text(re.compile(r"^Time: 0\.0"))
+
+            # A lever moves the ensemble: its fan chart and its P.
+            fan = _card_image(page, "adopter share")
+            probability = page.get_by_text(re.compile(r"^P\(cascade by 2040\)$")).locator(
+                "xpath=following-sibling::td[1]")
+            before = probability.inner_text()
+            _press(page, "Entrepreneur intensity", "PageUp", 2)
+            moved, seconds = _changes(probability.inner_text, before)
+            assert moved, "P(cascade) did not change with the entrepreneur's intensity"
+            print(f"\nfirst ensemble update seen in the browser {seconds:.2f} s after the keys")
+            label = page.get_by_text(re.compile(r"^Entrepreneur intensity: "))
+            # Shown without focus; the key presses land one by one (0.40 -> 0.90 -> 1.40).
+            expect(label).to_have_text("Entrepreneur intensity: 1.40")
+            assert _changes(lambda: _card_image(page, "adopter share"), fan)[0]
+            expect(page.get_by_text("entrepreneur intensity 1.4", exact=False)).to_be_visible(
+                timeout=15_000)
+
+            # Pinned as the baseline, the next setting is compared with it.
+            page.get_by_role("button", name="Pin as baseline").click()
+            expect(page.get_by_text(re.compile(r"^Baseline: asean-2024"))).to_be_visible()
+            _press(page, "Tipping share", "PageUp", 1)
+            expect(page.get_by_text(re.compile(r" pp \[")).first).to_be_visible(timeout=15_000)
+            _no_error(page)
+
+            # The controls follow the scenario: its years, its co-entrepreneur.
+            _select(page, "Scenario", "asean-2015")
+            expect(page.get_by_text("Co-entrepreneur (scenario: MYS 2015–2016)")).to_be_visible()
+            expect(page.get_by_role("button", name=re.compile(r"^Co-entrepreneur .* MYS$"))
+                   ).to_have_count(1)
+            _select(page, "Scenario", "asean-2024")
+            page.get_by_role("button", name="Reset").click()
+            expect(counter).to_have_text(re.compile(r"^Time: 0\.0 · 2024"))
+            for n in range(1, 7):
+                step.click()
+                expect(counter).to_have_text(re.compile(rf"^Time: {n}\.0"))
             _no_error(page)
         finally:
-            page.screenshot(path=screenshot_path, full_page=True)
-            print(f"\nscreenshot: {screenshot_path}")
+            _screenshot(page, screenshots / "normsim-viz.png")
+            browser.close()
+    assert "Traceback" not in log.read_text()
+
+
+def test_threshold_page_end_to_end(threshold_server, screenshots):
+    url, log = threshold_server
+    expect = playwright.expect
+    with playwright.sync_playwright() as p:
+        browser, page = _launch(p)
+        try:
+            page.goto(url)
+            step = page.get_by_role("button", name="Step")
+            step.wait_for(timeout=60_000)
+            expect(page).to_have_title("normsim · threshold model")
+            counter = page.get_by_text(re.compile(r"^Step \d+ · "))
+            expect(counter).to_have_text(re.compile(r"^Step 0 · 1 of 2,000 adopted"))
+            expect(page.locator(".normsim-card img")).to_have_count(3, timeout=60_000)
+            expect(page.get_by_text("Threshold φ (share of neighbours): 0.18")).to_be_visible()
+            network = _card_image(page, "the network")
+            for n in range(1, 6):
+                step.click()
+                expect(counter).to_have_text(re.compile(rf"^Step {n} · "))
+            assert _changes(lambda: _card_image(page, "the network"), network)[0]
+            page.get_by_role("button", name="▶").click()
+            expect(page.get_by_text(re.compile(r"fixed point"))).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(re.compile(r"^P\(cascade ≥ 0\.50"))).to_be_visible()
+            _no_error(page)
+        finally:
+            _screenshot(page, screenshots / "normsim-viz-threshold.png")
             browser.close()
     assert "Traceback" not in log.read_text()

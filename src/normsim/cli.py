@@ -184,6 +184,47 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _assignment(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` as a pair (for ``--where``)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise UsageError(f"--where {text}: expected NAME=VALUE, e.g. threshold=0.18")
+    return name.strip(), value.strip()
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Scenario discovery on a sweep folder (PRIM): the trajectory and the chosen box."""
+    from normsim.analysis.discovery import (
+        OUTPUT_FOLDER,
+        DiscoveryError,
+        describe,
+        discover,
+        format_report,
+        write_discovery,
+    )
+    from normsim.outdir import claim, publish
+    from normsim.plotting.discovery import plot_discovery
+
+    out = args.out if args.out is not None else args.directory / OUTPUT_FOLDER
+    try:
+        where = dict(_assignment(text) for text in args.where)
+        found = discover(args.directory, outcome=args.outcome, threshold=args.threshold,
+                         per=args.per, min_coverage=args.min_coverage, where=where)
+    except DiscoveryError as err:
+        raise UsageError(str(err)) from None
+    claim(out, overwrite=args.overwrite)
+    record = found.to_json()
+    print(format_report({**record, "sentences": describe(record)}))
+
+    def write(folder: Path) -> None:
+        write_discovery(found, folder)
+        plot_discovery(folder, args.format)
+
+    written = publish(out, write, last="discovery.json")
+    print(f"\nwrote {', '.join(written)} to {out}")
+    return 0
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Sobol' (or Morris) indices of a sweep folder: a table and a figure."""
     from normsim.analysis.sensitivity import (
@@ -207,6 +248,40 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     figure = save(sensitivity_indices(table),
                   args.directory / "figures" / f"sensitivity.{args.format}")
     print(f"\nwrote {path} and {figure}")
+    return 0
+
+
+def cmd_patterns(args: argparse.Namespace) -> int:
+    """Check a pattern file: P(match) per pattern, the joint per scenario, ablations."""
+    import time
+
+    from normsim.analysis.patterns import format_report
+    from normsim.experiments.patterns import NothingToAblate, load_patterns, run_patterns
+    from normsim.outdir import claim
+
+    pset = load_patterns(args.patterns)
+    if args.out is not None:
+        claim(args.out, overwrite=args.overwrite)  # before any computation
+    progress = sys.stderr.isatty() and not args.quiet
+    started = time.perf_counter()
+    try:
+        report = run_patterns(pset, replicates=args.replicates, seed=args.seed,
+                              ablate=args.ablate, progress=progress)
+    except NothingToAblate as err:
+        raise UsageError(f"--ablate: {err}") from None
+    print(format_report(report.patterns, report.joint, report.ablation, report.meta))
+    rows = 1 + (report.ablation["mechanism"].nunique() if args.ablate else 0)
+    print(f"\n{len(pset.scenarios)} scenarios x {rows} rows x {report.meta['replicates']} "
+          f"runs in {time.perf_counter() - started:.1f} s")
+    if args.out is not None:
+        from normsim.plotting import plot_ablation
+
+        def figures(folder: Path) -> None:
+            if not report.ablation.empty:
+                plot_ablation(folder, args.format)
+
+        written = report.write(args.out, overwrite=args.overwrite, figures=figures)
+        print(f"wrote {', '.join(written)} to {args.out}")
     return 0
 
 
@@ -258,6 +333,8 @@ def cmd_viz(args: argparse.Namespace) -> int:
                              "with --port") from None
     env = {**os.environ, "NORMSIM_SCENARIO": opens}
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    env.setdefault("SOLARA_THEME_TITLE", f"normsim · {scenario.name}")  # the tab, while loading
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")  # no badge over the page's last rows
     print(f"normsim viz: {scenario.name} at http://127.0.0.1:{args.port}/ (Ctrl-C stops it)",
           flush=True)
     if os.name == "posix":  # the server takes over this process: signals reach it directly
@@ -348,6 +425,37 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     sweep.set_defaults(handler=cmd_sweep)
 
+    discover = sub.add_parser(
+        "discover", help="scenario discovery (PRIM): where in a sweep is the outcome likely?",
+        description="Scenario discovery with PRIM (EMA workbench; pip install "
+        "'normsim[discover]'): the box of levers and uncertainties in which an outcome is "
+        "likely. Per point (default), a point is of interest when the share of its replicates "
+        "with the outcome is at least --threshold; per run, a run is of interest when the "
+        "outcome happened. Prints the peeling trajectory and the chosen box (the last with "
+        "coverage >= --min-coverage); writes trajectory.csv, box.csv, discovery.json and the "
+        "figures tradeoff and box_limits to --out.")
+    discover.add_argument("directory", type=Path, help="folder written by normsim sweep")
+    discover.add_argument("--outcome", default="cascade_reached",
+                          help="a boolean column of runs.parquet (default cascade_reached)")
+    discover.add_argument("--threshold", type=float, default=0.5,
+                          help="P(outcome) at or above which a point is of interest, in "
+                          "(0, 1] (default 0.5)")
+    discover.add_argument("--per", choices=("point", "run"), default="point",
+                          help="one case per design point (default) or per run")
+    discover.add_argument("--min-coverage", type=float, default=0.8,
+                          help="the chosen box is the last with at least this coverage, in "
+                          "(0, 1] (default 0.8)")
+    discover.add_argument("--where", metavar="NAME=VALUE", action="append", default=[],
+                          help="only the points where a parameter has this value, e.g. "
+                          "threshold=0.18 (repeatable)")
+    discover.add_argument("--out", type=Path, default=None,
+                          help="output folder (default DIRECTORY/discovery)")
+    discover.add_argument("--overwrite", action="store_true",
+                          help="replace the discovery already in --out, as a whole")
+    discover.add_argument("--format", choices=("png", "svg"), default="png",
+                          help="figure format (default png)")
+    discover.set_defaults(handler=cmd_discover)
+
     sensitivity = sub.add_parser(
         "sensitivity", help="Sobol' (or Morris) indices of a sweep folder, table and figure")
     sensitivity.add_argument("directory", type=Path, help="folder written by normsim sweep")
@@ -358,6 +466,32 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--format", choices=("png", "svg"), default="png",
                              help="figure format (default png)")
     sensitivity.set_defaults(handler=cmd_sensitivity)
+
+    patterns = sub.add_parser(
+        "patterns", help="check the model against a pattern file (and ablate its mechanisms)",
+        description="Run each scenario of a pattern file and report, per pattern, P(match) "
+        "with its 95%% Wilson interval and whether it holds (P >= tolerance), and per "
+        "scenario the joint probability that a run matches all its patterns. --ablate runs "
+        "every scenario again once per mechanism switch of its kind, switched off, with the "
+        "same seeds, and tests whether each pattern's P(match) drops (one-sided Fisher "
+        "exact test, alpha = 0.01).")
+    patterns.add_argument("patterns", nargs="?", default="asean-history",
+                          help="pattern YAML file, or a shipped name (default asean-history)")
+    patterns.add_argument("--ablate", action="store_true",
+                          help="switch off each mechanism in turn: the necessity table")
+    patterns.add_argument("--replicates", "-n", type=_positive, default=None,
+                          help="replicates per scenario and ablation (default: the file's)")
+    patterns.add_argument("--seed", type=_seed, default=None,
+                          help="master seed (default: the file's)")
+    patterns.add_argument("--out", type=Path, default=None,
+                          help="folder for patterns.csv, joint.csv, ablation.csv, "
+                          "patterns.json and figures/ablation.png")
+    patterns.add_argument("--overwrite", action="store_true",
+                          help="replace the results already in --out, as a whole")
+    patterns.add_argument("--format", choices=("png", "svg"), default="png",
+                          help="figure format (default png)")
+    patterns.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    patterns.set_defaults(handler=cmd_patterns)
 
     plot = sub.add_parser("plot", help="draw the figures of a run or sweep folder")
     plot.add_argument("directory", type=Path, help="folder written by normsim run or sweep")

@@ -2,7 +2,8 @@
 
 The layers: :mod:`.style` (colours, rc, saving), :mod:`.runs` (a region folder over time),
 :mod:`.sweeps` (P(outcome) against parameters, main effects, heatmaps), :mod:`.threshold`
-(cascade curves, final sizes, the cascade window) and :mod:`.sensitivity` (indices). The
+(cascade curves, final sizes, the cascade window), :mod:`.sensitivity` (indices) and
+:mod:`.patterns` (the mechanism-necessity heatmap of ``normsim patterns --ablate``). The
 statistics they draw come from :mod:`normsim.analysis`; nothing here imports the runner.
 :func:`plot_directory` draws what a folder's tables support, by their columns.
 """
@@ -18,6 +19,7 @@ import pyarrow.parquet as pq
 
 from normsim.analysis.effects import bin_labels as binned
 from normsim.analysis.effects import main_effect_spread
+from normsim.plotting.patterns import ablation_heatmap, plot_ablation
 from normsim.plotting.runs import adoption_order, tipping_years, trajectories
 from normsim.plotting.sensitivity import sensitivity_indices
 from normsim.plotting.style import FORMATS, save
@@ -26,6 +28,7 @@ from normsim.plotting.threshold import cascade_curves, cascade_window, final_siz
 
 __all__ = [
     "FORMATS",
+    "ablation_heatmap",
     "adoption_order",
     "binned",
     "cascade_curves",
@@ -35,6 +38,7 @@ __all__ = [
     "final_sizes",
     "lever_effects",
     "main_effect_spread",
+    "plot_ablation",
     "plot_directory",
     "save",
     "sensitivity_indices",

@@ -1,4 +1,4 @@
-"""Where scenario and sweep files are found: a path, or the name of a shipped file."""
+"""Where scenario, sweep and pattern files are found: a path, or the name of a shipped file."""
 
 from __future__ import annotations
 
@@ -13,40 +13,43 @@ SCENARIO_DIR = Path(str(resources.files("normsim.scenarios")))
 ``scenarios/`` folder (``pyproject.toml`` maps it), in a wheel and an editable install alike.
 Find files in it by name with :func:`resolve_path`, list them with :func:`shipped_names`."""
 
-type FileKind = Literal["scenario", "sweep"]
-SHIPPED_FOLDER: dict[FileKind, str] = {"scenario": "", "sweep": "sweeps"}
+type FileKind = Literal["scenario", "sweep", "patterns"]
+SHIPPED_FOLDER: dict[FileKind, str] = {"scenario": "", "sweep": "sweeps", "patterns": "patterns"}
 """Where each kind of shipped file lives under :data:`SCENARIO_DIR`."""
 
 
 def shipped_names(kind: FileKind = "scenario") -> tuple[str, ...]:
-    """The names of the scenario (or sweep) files shipped with normsim, sorted.
+    """The names of the scenario (sweep, pattern) files shipped with normsim, sorted.
 
     Args:
         kind: ``scenario`` (``asean-2024``, ``threshold/watts-2002``: every YAML file outside
-            ``sweeps/``) or ``sweep`` (``asean-levers``: the files in ``sweeps/``).
+            ``sweeps/`` and ``patterns/``), ``sweep`` (``asean-levers``: the files in
+            ``sweeps/``) or ``patterns`` (``asean-history``: the files in ``patterns/``).
 
     Returns:
         Names as :func:`resolve_path` takes them: relative, ``/``-separated, without ``.yaml``.
     """
     root = SCENARIO_DIR / SHIPPED_FOLDER[kind]
     files = (f.relative_to(root) for f in root.rglob("*.yaml"))
+    others = {folder for k, folder in SHIPPED_FOLDER.items() if k != "scenario"}
     return tuple(sorted(f.with_suffix("").as_posix() for f in files
-                        if kind == "sweep" or f.parts[0] != SHIPPED_FOLDER["sweep"]))
+                        if kind != "scenario" or f.parts[0] not in others))
 
 
 def resolve_path(name: str | Path, kind: FileKind = "scenario", *,
                  relative_to: Path | None = None) -> Path:
-    """Find a scenario or sweep file: the one resolver of the CLI, models, viz and files.
+    """Find a scenario, sweep or pattern file: the one resolver of the CLI, models, viz, files.
 
     ``name`` is first a path, relative to ``relative_to`` (default: the current folder):
     an existing file is returned as it is. Otherwise it is the name of a file shipped with
     normsim (:func:`shipped_names`), found through :mod:`importlib.resources` from any
     folder: ``asean-2024`` or ``threshold/watts-2002.yaml`` for a scenario, ``asean-levers``
-    for a sweep (in ``sweeps/``); ``.yaml`` may be left off.
+    for a sweep (in ``sweeps/``), ``asean-history`` for patterns (in ``patterns/``);
+    ``.yaml`` may be left off.
 
     Args:
         name: a path or a shipped name.
-        kind: what is looked for: a ``scenario`` or a ``sweep`` file.
+        kind: what is looked for: a ``scenario``, ``sweep`` or ``patterns`` file.
         relative_to: the folder a relative path starts from (the including file's folder for
             ``extends:`` and a sweep's ``scenario:``).
 

@@ -1,16 +1,17 @@
 """The page's controls and the model they build: every value checked, never an exception.
 
-SolaraViz's Reset calls ``type(model)(**values)`` with the sidebar's values. The page's
-model is :class:`PageModel`, the :class:`~normsim.models.region.model.RegionModel` with the
+The page's Reset builds ``PageModel(**values)`` from the sidebar's values, as SolaraViz's
+would. :class:`PageModel` is the :class:`~normsim.models.region.model.RegionModel` with the
 same keyword signature (copied from it, not written twice), which turns the controls' values
-into levers first. The controls and their checks are derived from the kind's levers and the
-schema entry of each (:func:`~normsim.models.region.schema.lever_spec`): a choice is a
-Select of its options, a member code a Select of the scenario's members, a year a slider
-over the scenarios' years, a number a slider. "as in
-scenario" and "none" become the model's ``None`` and ``""``, the seed text becomes an int,
-years outside the run mean no event, and anything the scenario rejects is dropped with a
-note. The notes are shown on the page (``model.notes``), so an invalid value is refused
-with a message, never a traceback.
+into levers first. The controls are derived from the kind's levers, the schema entry of
+each (:func:`~normsim.models.region.schema.lever_spec`) and the chosen scenario
+(:func:`lever_controls`): a choice is a Select of its options, a member code a Select of
+the scenario's members, a year a Select of the scenario's years with an explicit "none", a
+number a slider; each starts at the scenario's own setting. "as in scenario" and "none"
+become the model's ``None`` and ``""``, the seed text becomes an int, years outside the run
+mean no event, and anything the scenario rejects is dropped with a note. The notes are
+shown on the page (``model.notes``), so an invalid value is refused with a message, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -74,26 +75,16 @@ def _is_year(spec: object) -> bool:
 
 @dataclass(frozen=True)
 class Catalog:
-    """What the controls offer, read once from the scenario files.
+    """The scenarios the page offers, read once from the scenario files.
 
     Attributes:
         names: scenario names for the selector (the shipped regional scenarios and the launch
             one).
         default: the scenario the page opens with.
-        codes: member codes of the default scenario (co-entrepreneur choices).
-        intensity: the default scenario's lead entrepreneur's intensity.
-        tipping_share: the default scenario's tipping share.
-        first_year: earliest start year over the scenarios: "no event" on the year sliders.
-        last_year: latest end year over the scenarios.
     """
 
     names: tuple[str, ...]
     default: str
-    codes: tuple[str, ...]
-    intensity: float
-    tipping_share: float
-    first_year: int
-    last_year: int
 
 
 def launch_scenario() -> str:
@@ -118,16 +109,7 @@ def catalog(default: str) -> Catalog:
         default = DEFAULT_SCENARIO if DEFAULT_SCENARIO in loaded else next(iter(loaded))
         first = loaded[default]
     loaded.setdefault(default, first)
-    roles = list(first.data["entrepreneurs"].values())
-    return Catalog(
-        names=tuple(loaded),
-        default=default,
-        codes=first.codes,
-        intensity=float(roles[0]["intensity"]) if roles else 0.0,
-        tipping_share=float(first.data["region"]["tipping_share"]),
-        first_year=min(s.data["start_year"] for s in loaded.values()),
-        last_year=max(s.data["end_year"] for s in loaded.values()),
-    )
+    return Catalog(names=tuple(loaded), default=default)
 
 
 def _regional(name: str | Path) -> Scenario | None:
@@ -140,50 +122,159 @@ def _regional(name: str | Path) -> Scenario | None:
 
 
 def model_params(default: str | None = None) -> dict[str, Any]:
-    """The sidebar's controls, keyed by the parameters of :class:`RegionModel`.
+    """The sidebar's controls for a scenario, keyed by the parameters of :class:`RegionModel`.
+
+    The controls follow the scenario: their values start at the scenario's own settings
+    (its framing, its lead entrepreneur's intensity and strategy, its co-entrepreneur, its
+    tipping share), the year menus span its horizon (the years after the start, to the end
+    year) and offer an explicit "none".
 
     Args:
-        default: the scenario to open with (default: :func:`launch_scenario`).
+        default: the scenario (default: :func:`launch_scenario`); one that does not load
+            falls back to the catalog's default.
 
     Returns:
-        SolaraViz ``model_params``: Selects, sliders and the seed field.
+        Control specifications: ``{"type": "Select", "values": [...]}``,
+        ``{"type": "SliderFloat", "min": .., "max": .., "step": ..}`` or
+        ``{"type": "InputText"}``, each with its ``label`` and ``value``.
     """
-    cat = catalog(default or launch_scenario())
-    no_event = f"({cat.first_year} = none)"
-    current = {"entrepreneur_intensity": cat.intensity, "tipping_share": cat.tipping_share}
+    cat = catalog(launch_scenario())
+    scenario = _regional(default) if default else None
+    if scenario is None:
+        scenario = load_scenario(cat.default)
+    name = default if default and _regional(default) is not None else cat.default
+    names = list(cat.names) if name in cat.names else [*cat.names, name]
     controls: dict[str, Any] = {
-        "scenario": {
-            "type": "Select",
-            "label": "Scenario",
-            "value": cat.default,
-            "values": list(cat.names),
-        },
+        "scenario": {"type": "Select", "label": "Scenario", "value": name, "values": names},
     }
-    for lever in LEVERS:
-        spec = lever_spec(None, lever)
-        label = _label(lever)
-        if isinstance(spec, Choice):
-            control = {"type": "Select", "value": AS_SCENARIO,
-                       "values": [AS_SCENARIO, *spec.options]}
-        elif isinstance(spec, Code):
-            control = {"type": "Select", "value": NO_STATE, "values": [NO_STATE, *cat.codes]}
-        elif _is_year(spec):
-            label = f"{label} {no_event}"
-            control = {"type": "SliderInt", "value": cat.first_year, "min": cat.first_year,
-                       "max": cat.last_year, "step": 1}
-        elif isinstance(spec, Num):
-            lo, hi = SLIDER_RANGES.get(lever, (spec.lo or 0.0, spec.hi or 1.0))
-            control = {"type": "SliderFloat", "value": current.get(lever, spec.default),
-                       "min": lo, "max": hi, "step": 0.05 if hi - lo > 1 else 0.01}
-        else:
-            continue
-        controls[lever] = {"type": control.pop("type"), "label": label, **control}
+    controls.update(lever_controls(scenario))
     controls["rng"] = {
         "type": "InputText",
-        "label": "Seed (whole number; Enter, then Reset)",
+        "label": "Seed (whole number, Enter)",
         "value": str(DEFAULT_SEED),
     }
     return controls
+
+
+def scenario_settings(scenario: Scenario) -> dict[str, Any]:
+    """The scenario's own value of every lever, as the controls show it.
+
+    Args:
+        scenario: a regional scenario.
+
+    Returns:
+        Per lever: the framing, the lead entrepreneur's strategy (:data:`AS_SCENARIO` if
+        the entrepreneurs differ) and intensity, the tipping share, the first member that
+        is an entrepreneur besides the lead (or :data:`NO_STATE`), and :data:`NO_STATE` for
+        the years (no added crisis or UN push).
+    """
+    data = scenario.data
+    roles = list(data["entrepreneurs"].items())
+    strategies = {role["strategy"] for _, role in roles}
+    return {
+        "framing": data["norm"]["framing"],
+        "entrepreneur_intensity": float(roles[0][1]["intensity"]) if roles else 0.0,
+        "strategy": strategies.pop() if len(strategies) == 1 else AS_SCENARIO,
+        "tipping_share": float(data["region"]["tipping_share"]),
+        "co_entrepreneur": roles[1][0] if len(roles) > 1 else NO_STATE,
+        "crisis_year": NO_STATE,
+        "un_push_year": NO_STATE,
+    }
+
+
+def lever_controls(scenario: Scenario) -> dict[str, dict[str, Any]]:
+    """The lever controls of one scenario, starting at its own settings.
+
+    Args:
+        scenario: a regional scenario.
+
+    Returns:
+        Control specifications keyed by lever (see :func:`model_params`).
+    """
+    data = scenario.data
+    own = scenario_settings(scenario)
+    start, end = data["start_year"], data["end_year"]
+    roles = data["entrepreneurs"]
+    controls: dict[str, dict[str, Any]] = {}
+    for lever in LEVERS:
+        spec = lever_spec(scenario, lever)
+        label = _label(lever)
+        if isinstance(spec, Choice):
+            values = list(spec.options)
+            if own[lever] == AS_SCENARIO:
+                values.insert(0, AS_SCENARIO)
+            control = {"type": "Select", "value": own[lever], "values": values}
+        elif isinstance(spec, Code):
+            lead = next(iter(roles), None)
+            theirs = [code for code in roles if code != lead]
+            others = [code for code in scenario.codes if code not in roles]
+            # With a co-entrepreneur in the file, "none" cannot be had through the lever
+            # (it only adds a member), so the file's own comes first and "none" is left out.
+            values = [*theirs, *others] if theirs else [NO_STATE, *others]
+            if theirs:
+                spans = ", ".join(f"{c} {_span(roles[c], start, end)}" for c in theirs)
+                label = f"{label} (scenario: {spans})"
+            control = {"type": "Select", "value": own[lever], "values": values}
+        elif _is_year(spec):
+            kind = lever.removesuffix("_year")
+            have = [str(e["year"]) for e in data["events"] if e["type"] == kind]
+            label = f"{label}, added (scenario: {', '.join(have) or 'none'})"
+            control = {"type": "Select", "value": NO_STATE,
+                       "values": [NO_STATE, *(str(y) for y in range(start + 1, end + 1))]}
+        elif isinstance(spec, Num):
+            lo, hi = SLIDER_RANGES.get(lever, (spec.lo or 0.0, spec.hi or 1.0))
+            value = min(max(own[lever], lo), hi)
+            control = {"type": "SliderFloat", "value": value, "min": lo, "max": hi,
+                       "step": 0.05 if hi - lo > 1 else 0.01}
+        else:
+            continue
+        controls[lever] = {"type": control.pop("type"), "label": label, **control}
+    return controls
+
+
+def _near(value: Any, own: Any) -> bool:
+    """Whether a slider's value is the scenario's, rounded to the slider's step (0.01).
+
+    A slider snaps to its step (one-third shows, and comes back, as 0.33); that is still
+    the scenario's own setting, not a lever moved.
+    """
+    numbers = (int, float)
+    return (isinstance(value, numbers) and isinstance(own, numbers)
+            and not isinstance(value, bool) and abs(value - own) < 0.005 + 1e-12)
+
+
+def _span(role: dict[str, Any], start: int, end: int) -> str:
+    first, last = role.get("from") or start, role.get("until") or end
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def model_kwargs(scenario: Scenario, values: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :class:`PageModel` for the controls' values.
+
+    A value equal to the scenario's own setting, and "none", leave the scenario as written
+    (the model's ``None`` or ``""``), so the page's default run is the scenario's run.
+
+    Args:
+        scenario: the chosen scenario.
+        values: the controls' values by lever (others are passed through).
+
+    Returns:
+        Keyword arguments for the model's levers.
+    """
+    own = scenario_settings(scenario)
+    kwargs: dict[str, Any] = {}
+    for lever, value in values.items():
+        if lever not in own:
+            kwargs[lever] = value
+        elif lever == "co_entrepreneur":
+            kwargs[lever] = NO_STATE if value == own[lever] else value
+        elif value in (NO_STATE, AS_SCENARIO) or value == own[lever] or _near(value, own[lever]):
+            kwargs[lever] = None
+        elif lever.endswith("_year"):
+            kwargs[lever] = int(value) if str(value).isdigit() else value
+        else:
+            kwargs[lever] = value
+    return kwargs
 
 
 class PageModel(RegionModel):
@@ -207,20 +298,37 @@ class PageModel(RegionModel):
     ):
         notes: list[str] = []
         seed = _seed(rng, notes)
-        base = _scenario(scenario, notes)
-        levers = {lever: _lever(lever, values.pop(lever, None), base, notes) for lever in LEVERS}
-        notes += [f"no control {name!r}; ignored" for name in values]
-        try:
-            chosen = base.with_overrides(lever_overrides(base, **levers))
-        except ScenarioError as err:
-            notes.append(f"levers refused, scenario run as written: {err.problems[0].message}")
-            chosen = base
+        chosen = checked_scenario(scenario, notes, **values)
         if steps is not None and not (isinstance(steps, int) and steps >= 0):
             notes.append(f"steps {steps!r} is not a whole number >= 0; ran to the end year")
             steps = None
         super().__init__(chosen, steps=steps, rng=seed)
         self.notes: list[str] = notes
         self.scenario_name: str = chosen.name
+
+
+def checked_scenario(scenario: str | Path | Scenario, notes: list[str], **values: Any) -> Scenario:
+    """The scenario with the controls' lever values applied, each checked first.
+
+    What :class:`PageModel` runs, and what the page's ensemble runs R times.
+
+    Args:
+        scenario: a scenario name, file or object; one that cannot be used falls back to
+            the catalog's default, with a note.
+        notes: where a refused or adjusted value is noted.
+        **values: lever values (the sentinels are accepted); others are noted and ignored.
+
+    Returns:
+        The scenario to run.
+    """
+    base = _scenario(scenario, notes)
+    levers = {lever: _lever(lever, values.pop(lever, None), base, notes) for lever in LEVERS}
+    notes += [f"no control {name!r}; ignored" for name in values]
+    try:
+        return base.with_overrides(lever_overrides(base, **levers))
+    except ScenarioError as err:
+        notes.append(f"levers refused, scenario run as written: {err.problems[0].message}")
+        return base
 
 
 # The model's keyword signature, copied rather than written twice: SolaraViz and the tests
@@ -307,7 +415,7 @@ def _code(value: Any, codes: tuple[str, ...], notes: list[str]) -> str:
 
 
 def _year(name: str, value: Any, start: int, end: int, notes: list[str]) -> int | None:
-    if value is None:
+    if value is None or value == NO_STATE:
         return None
     try:
         year = int(value)
@@ -316,6 +424,5 @@ def _year(name: str, value: Any, start: int, end: int, notes: list[str]) -> int 
         return None
     if start < year <= end:
         return year
-    if year > catalog(launch_scenario()).first_year:
-        notes.append(f"{name} year {year} is outside this run ({start + 1}–{end}); no {name}")
+    notes.append(f"{name} year {year} is outside this run ({start + 1}–{end}); no {name}")
     return None

@@ -1,6 +1,7 @@
 """The page's matplotlib figures, drawn from a model; no Solara here.
 
-Every function takes an :class:`~normsim.models.region.model.RegionModel` and returns a
+Every function takes an :class:`~normsim.models.region.model.RegionModel` (the single run)
+or an :class:`~normsim.viz.ensemble.Ensemble` (R runs) and returns a
 :class:`matplotlib.figure.Figure` built without pyplot, so figures are safe to draw from the
 server's threads and are garbage-collected with the page. Colours follow the life cycle
 from grey (resistant) to dark blue (internalized), in every figure alike.
@@ -18,6 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from normsim.models.region.norms import RegionalStage, StateStage
 from normsim.plotting.style import STATE_STAGE_COLOURS
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
     from normsim.models.region.agents import MemberState
     from normsim.models.region.model import RegionModel
+    from normsim.viz.ensemble import Ensemble
 
 STAGE_COLOURS: dict[StateStage, str] = {s: STATE_STAGE_COLOURS[s.name.lower()] for s in StateStage}
 """Fill colour of a state by its own life-cycle stage (the house colours, plotting.style)."""
@@ -432,3 +435,97 @@ def norms_figure(model: RegionModel) -> Figure:
 
 def _size_label(size_by: str) -> str:
     return "support (0–1)" if size_by == "support" else "UN peacekeepers (√ scale)"
+
+
+# --------------------------------------------------------------------------- the ensemble
+
+FAN_COLOUR = STAGE_COLOURS[StateStage.INTERNALIZED]
+BASELINE_COLOUR = "#636363"
+
+
+def _tip_label(tip: float) -> str:
+    return "one-third" if math.isclose(tip, 1 / 3, abs_tol=5e-3) else f"{tip:.2f}"
+
+
+def fan_figure(ensemble: Ensemble, baseline: Ensemble | None = None) -> Figure:
+    """The adopter share over R runs: median, 50% and 90% bands, the tipping line.
+
+    Args:
+        ensemble: this setting's runs.
+        baseline: the pinned baseline's runs, drawn as its median and 90% band outline.
+
+    Returns:
+        The figure.
+    """
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.add_subplot()
+    years, (q05, q25, q50, q75, q95) = ensemble.years, ensemble.fan
+    ax.fill_between(years, q05, q95, color=FAN_COLOUR, alpha=0.18, lw=0, label="90% of runs")
+    ax.fill_between(years, q25, q75, color=FAN_COLOUR, alpha=0.38, lw=0, label="50% of runs")
+    ax.plot(years, q50, color=FAN_COLOUR, lw=2.2, label="median")
+    if baseline is not None:
+        b05, _, b50, _, b95 = baseline.fan
+        ax.plot(baseline.years, b50, color=BASELINE_COLOUR, lw=1.4, ls="--",
+                label="baseline median")
+        for band in (b05, b95):
+            ax.plot(baseline.years, band, color=BASELINE_COLOUR, lw=0.7, ls=":")
+    tip = ensemble.tipping_share
+    ax.axhline(tip, color=BLOCKER_EDGE, ls=(0, (4, 3)), lw=1.2)
+    ax.annotate(f"tipping point ({_tip_label(tip)})", (years[-1], tip), xytext=(0, 3),
+                textcoords="offset points", fontsize=7.5, color=BLOCKER_EDGE, va="bottom",
+                ha="right")
+    ax.set_xlim(years[0], years[-1])
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("adopter share", fontsize=8.5)
+    ax.tick_params(labelsize=7.5)
+    ax.grid(alpha=0.25, lw=0.6)
+    ax.set_title(f"Adopter share over {ensemble.n} runs · P(cascade by {ensemble.end_year}) "
+                 f"{ensemble.cascade.p:.0%}", fontsize=9.5, loc="left")
+    ax.legend(fontsize=7, loc="upper left", frameon=False)
+    return fig
+
+
+def outcomes_figure(ensemble: Ensemble, baseline: Ensemble | None = None) -> Figure:
+    """The tipping year of the runs that tipped, and the states that blocked most often.
+
+    Args:
+        ensemble: this setting's runs.
+        baseline: the pinned baseline's runs (its histogram as an outline).
+
+    Returns:
+        The figure: the histogram above, the blockers below.
+    """
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    top, bottom = fig.subplots(2, 1, height_ratios=(1.25, 1))
+    years = ensemble.years
+    counts = dict(ensemble.tipping_years)
+    shares = np.array([counts.get(int(y), 0) for y in years]) / max(ensemble.n, 1)
+    top.bar(years, shares, width=0.8, color=FAN_COLOUR, alpha=0.85, label="this setting")
+    if baseline is not None:
+        theirs = dict(baseline.tipping_years)
+        base = np.array([theirs.get(int(y), 0) for y in years]) / max(baseline.n, 1)
+        top.step(years, base, where="mid", color=BASELINE_COLOUR, lw=1.3, label="baseline")
+        top.legend(fontsize=7, frameon=False)
+    top.set_xlim(years[0] - 0.6, years[-1] + 0.6)
+    top.xaxis.set_major_locator(MaxNLocator(integer=True))
+    top.set_ylabel("share of runs", fontsize=8)
+    top.tick_params(labelsize=7.5)
+    top.grid(axis="y", alpha=0.25, lw=0.6)
+    tipped = ensemble.cascade
+    top.set_title(f"Tipping year ({tipped.k} of {tipped.n} runs tipped)", fontsize=9.5,
+                  loc="left")
+    shown = ensemble.blockers[:8]
+    if shown:
+        codes = [code for code, _ in shown][::-1]
+        share = [k / max(ensemble.n, 1) for _, k in shown][::-1]
+        bottom.barh(codes, share, color=BLOCKER_EDGE, alpha=0.8, height=0.7)
+        bottom.set_xlim(0, 1)
+    else:
+        bottom.text(0.5, 0.5, "no summit was blocked", ha="center", va="center",
+                    fontsize=8.5, color="#777", transform=bottom.transAxes)
+        bottom.set_yticks([])
+    bottom.tick_params(labelsize=7.5)
+    bottom.set_xlabel("share of runs", fontsize=8)
+    bottom.set_title("Blockers of the last failed summit vote", fontsize=9.5, loc="left")
+    return fig

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from normsim.models.region import schema
 from normsim.models.region.dynamics import simulate as simulate_batch
-from normsim.models.region.params import build_params
+from normsim.models.region.params import build_params, version_keys
 from normsim.models.region.tables import COLUMNS, summarize, tables
 
 if TYPE_CHECKING:
@@ -112,7 +112,8 @@ class RegionKind:
                run_ids: list[int], replicates: list[int], agents: bool) -> Tables:
         """Runs, steps and (with ``agents``) per-state tables of the trajectories."""
         return tables(raw, scenario.codes, scenario.data["start_year"], seeds, run_ids,
-                      replicates, agents, tuple(scenario.data["norms"]))
+                      replicates, agents, tuple(scenario.data["norms"]),
+                      version_keys(scenario.data))
 
     def summarize(self, results: Results) -> str:
         """Cascade and adoption probabilities, blockers and the adoption order."""

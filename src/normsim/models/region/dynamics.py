@@ -15,6 +15,10 @@ batch; ``test_same_seed_same_run_whatever_the_batch`` holds that.)
 
 One step is one year. Step ``t`` simulates year ``start_year + t``; step 0 is the
 calibrated initial condition.
+
+Every mechanism has an off switch (:data:`MECHANISMS`, the scenario's ``mechanisms:``
+section): a switched-off mechanism contributes nothing, so an ablation is a scenario
+override, not another code path.
 """
 
 from dataclasses import dataclass, field
@@ -23,6 +27,31 @@ from enum import IntEnum
 import numpy as np
 
 from normsim.models.region.norms import RegionalStage, StateStage, Strategy
+
+MECHANISMS: tuple[str, ...] = (
+    "persuasion", "commitment", "neighbour_influence", "cascade_socialization", "prestige",
+    "experience", "salience", "norm_resistance", "regime_fear", "identity_drift",
+    "reversal", "internalization", "versions", "withdrawal", "threshold_heterogeneity",
+    "noise",
+)
+"""The mechanisms that can be switched off, in the order of the scenario's ``mechanisms:``
+section (their meanings and sources are in :data:`normsim.models.region.schema.MECHANISMS`)."""
+
+COMBINATIONS: tuple[str, ...] = ("mean", "max", "power_mean")
+"""How the norm-conflict channels of a state combine into one clash (``norm.combination``)."""
+
+
+class Summit(IntEnum):
+    """What happened to a proposal at a step's summit (``NONE``: no proposal came)."""
+
+    NONE = 0
+    ADOPTED = 1
+    """Some version was adopted (the most ambitious one the rule accepts)."""
+    FAILED = 2
+    """Voted on, and no version passed."""
+    WITHDRAWN = 3
+    """Withdrawn by its proposer, who foresaw it blocked ("taken off the table before a
+    discussion could get started", 001:1 c.1776–2060)."""
 
 
 class Channel(IntEnum):
@@ -96,11 +125,16 @@ class Params:
     norm_keys: tuple[str, ...]  # the K declared prior norms, in order
     norms: np.ndarray  # (N, K) initial prior-norm strengths
     conflict: np.ndarray  # (K,) framed conflict in [0, 1] of the proposed norm with each
+    combination: str  # how a state's channels n_ik c_k combine: mean, max or power_mean
+    exponent: float  # the power mean's exponent p
+    version_keys: tuple[str, ...]  # the versions of the proposal, most ambitious first
+    version_scale: np.ndarray  # (V,) each version's conflict scale, the first 1
+    version_first_step: np.ndarray  # (V,) first step a version can be put to a summit
     regime_conflict: float  # weight of regime insecurity on the framed regime clash
     appeal: float  # 1 - the price of localization (a weaker norm pulls less)
     support: np.ndarray  # (N,) initial support for the proposed norm
     threshold: np.ndarray  # (N,) adoption thresholds
-    tipping_weight: np.ndarray  # (N,) weights of "critical states" in the tipping share
+    tipping_weight: np.ndarray  # (N,) weights in the tipping share (all 1 under `count`)
     regime_insecurity: np.ndarray  # (N,)
     prestige_motive: np.ndarray  # (N,)
     first_deployment: np.ndarray  # (N,) year of first UN deployment, inf = never
@@ -121,6 +155,8 @@ class Params:
     threshold_sd: float
     reversal_margin: float
     internalization_years: int
+    internalization_relaxation: float
+    commitment: float
     experience_years: float
     receptivity_floor: float
     tipping_share: float
@@ -132,6 +168,12 @@ class Params:
     acquiescence_margin: float
     table_when_tipped: bool
     retable_interval: int
+    withdrawal_margin: float
+    mechanisms: frozenset[str] = frozenset(MECHANISMS)  # the switched-on mechanisms
+
+    def on(self, mechanism: str) -> bool:
+        """Whether a mechanism (one of :data:`MECHANISMS`) is switched on."""
+        return mechanism in self.mechanisms
 
     @property
     def n_states(self) -> int:
@@ -152,6 +194,7 @@ class State:
     norms: np.ndarray  # (R, N, K)
     stage: np.ndarray  # (R, N) int8 StateStage codes
     years_adopted: np.ndarray  # (R, N) consecutive years as adopter
+    clash_at_adoption: np.ndarray  # (R, N) combined norm clash when the state last adopted
     first_adoption: np.ndarray  # (R, N) step of first adoption, -1 = never
     regional: np.ndarray  # (R,) int8 RegionalStage codes
     threshold: np.ndarray  # (R, N) this replicate's draw of the thresholds
@@ -160,8 +203,11 @@ class State:
     adoption_step: np.ndarray  # (R,) step of institutional adoption, -1 = never
     last_tabled: np.ndarray  # (R,) step of the last tabled proposal
     pending: np.ndarray  # (R,) a scheduled proposal waits for the next summit
-    tabled: np.ndarray  # (R,) a proposal was voted on this step
-    blockers: np.ndarray  # (R, N) the members whose objection sank this step's vote
+    tabled: np.ndarray  # (R,) a proposal came to this step's summit (voted or withdrawn)
+    blockers: np.ndarray  # (R, N) the members whose objection counted at this step's summit
+    summit: np.ndarray  # (R,) int8 Summit code of this step
+    version_tabled: np.ndarray  # (R,) int8 most ambitious version put forward, -1 = none
+    institution_version: np.ndarray  # (R,) int8 most ambitious version adopted, -1 = none
     ties: np.ndarray  # (N, N), shared: events change it alike in every replicate
     regime_insecurity: np.ndarray  # (N,), shared
     salience: np.ndarray  # (3,), shared
@@ -198,17 +244,21 @@ def initial_state(params: Params, generators: list[np.random.Generator]) -> Stat
     for row, generator in zip(draws, generators, strict=True):
         generator.standard_normal(out=row)
     perturbation, noise = draws[:, :n], draws[:, n:].reshape(r, params.steps, n)
-    threshold = np.clip(params.threshold + params.threshold_sd * perturbation, 0.01, 0.99)
+    if params.on("threshold_heterogeneity"):
+        threshold = np.clip(params.threshold + params.threshold_sd * perturbation, 0.01, 0.99)
+    else:  # every state at the mean threshold, no per-run perturbation (draws still made)
+        threshold = np.full((r, n), float(params.threshold.mean()) if n else 0.5)
     support = np.broadcast_to(params.support, (r, n)).copy()
-    _pin_entrepreneurs(support, params, 0)
     stage = np.where(support >= threshold, StateStage.ADOPTER, StateStage.RESISTANT)
     stage = stage.astype(np.int8)
+    norms = np.broadcast_to(params.norms, (r, n, params.norms.shape[1])).copy()
     state = State(
         step=0,
         support=support,
-        norms=np.broadcast_to(params.norms, (r, n, params.norms.shape[1])).copy(),
+        norms=norms,
         stage=stage,
         years_adopted=np.zeros((r, n), dtype=np.int32),
+        clash_at_adoption=norm_clash(norms, params),
         first_adoption=np.where(stage >= StateStage.ADOPTER, 0, -1).astype(np.int32),
         regional=np.full(r, RegionalStage.EMERGENCE, dtype=np.int8),
         threshold=threshold,
@@ -219,6 +269,9 @@ def initial_state(params: Params, generators: list[np.random.Generator]) -> Stat
         pending=np.zeros(r, dtype=bool),
         tabled=np.zeros(r, dtype=bool),
         blockers=np.zeros((r, n), dtype=bool),
+        summit=np.zeros(r, dtype=np.int8),
+        version_tabled=np.full(r, -1, dtype=np.int8),
+        institution_version=np.full(r, -1, dtype=np.int8),
         ties=params.ties.copy(),
         regime_insecurity=params.regime_insecurity.copy(),
         salience=params.salience.copy(),
@@ -226,13 +279,6 @@ def initial_state(params: Params, generators: list[np.random.Generator]) -> Stat
     )
     state.regional = _regional_stage(state, params)
     return state
-
-
-def _pin_entrepreneurs(support: np.ndarray, params: Params, step: int) -> None:
-    """An active entrepreneur is committed to its norm: its support is held at 1."""
-    for e in params.entrepreneurs:
-        if e.first_step <= step <= e.last_step:
-            support[:, e.state] = 1.0
 
 
 def _active(params: Params, step: int) -> list[Entrepreneur]:
@@ -268,9 +314,10 @@ def experience(params: Params, step: int) -> np.ndarray:
 
 def lobbying_targets(state: State, params: Params, entrepreneur: Entrepreneur) -> np.ndarray:
     """(R, N) the states an entrepreneur lobbies this step, by its strategy."""
+    # An entrepreneur does not lobby itself; a fellow entrepreneur is lobbied like any
+    # other state (its support is not pinned: a lukewarm co-entrepreneur can be persuaded).
     not_entrepreneur = np.ones(params.n_states, dtype=bool)
-    for e in _active(params, state.step + 1):
-        not_entrepreneur[e.state] = False
+    not_entrepreneur[entrepreneur.state] = False
     if entrepreneur.strategy is Strategy.ALL:
         return (state.stage < StateStage.INTERNALIZED) & not_entrepreneur
     eligible = (state.stage == StateStage.RESISTANT) & not_entrepreneur
@@ -293,18 +340,35 @@ def lobbying_targets(state: State, params: Params, entrepreneur: Entrepreneur) -
 
 
 def persuasion(state: State, params: Params, receptivity: np.ndarray) -> np.ndarray:
-    """(R, N) persuasion pressure: intensity x tie x credibility x receptivity.
+    """(R, N) persuasion pressure: intensity x own support x tie x credibility x receptivity.
 
     The entrepreneur's yearly effort is shared equally among its targets, so lobbying
-    fewer states presses each of them harder.
+    fewer states presses each of them harder. An advocate persuades in proportion to its
+    own support (of step t - 1): a lukewarm co-entrepreneur carries little conviction.
     """
     pressure = np.zeros_like(state.support)
     for e in _active(params, state.step + 1):
         targets = lobbying_targets(state, params, e)
         count = targets.sum(axis=1, keepdims=True)
         per_target = np.divide(e.intensity, count, out=np.zeros(count.shape), where=count > 0)
-        pressure += targets * per_target * state.ties[e.state] * e.credibility
+        conviction = state.support[:, e.state, None]
+        pressure += targets * per_target * conviction * state.ties[e.state] * e.credibility
     return pressure * params.appeal * receptivity
+
+
+def commitment(state: State, params: Params) -> np.ndarray:
+    """(R, N) an active entrepreneur's commitment: advocating a norm it holds binds it.
+
+    The pull is ``commitment`` on an active entrepreneur that holds the norm (of step
+    t - 1), so a convinced entrepreneur (Indonesia, support 1, 002:284–289; "ideational
+    commitment", 002:166–171) stays convinced against the resistance of its own norms,
+    while a lukewarm one that does not hold it gains nothing until persuaded: commitment
+    follows from the dynamics instead of being pinned.
+    """
+    pull = np.zeros_like(state.support)
+    for e in _active(params, state.step + 1):
+        pull[:, e.state] += params.commitment * state.adopted[:, e.state]
+    return pull
 
 
 def neighbour_share(adopted: np.ndarray, ties: np.ndarray) -> np.ndarray:
@@ -315,30 +379,64 @@ def neighbour_share(adopted: np.ndarray, ties: np.ndarray) -> np.ndarray:
 
 
 def weighted_adopter_share(adopted: np.ndarray, params: Params) -> np.ndarray:
-    """(R,) adopter share weighted by each state's tipping weight ("critical states")."""
+    """(R,) adopter share weighted by each state's tipping weight ("critical states").
+
+    Under ``region.tipping_rule: count`` every weight is 1: the share is adopters / N.
+    """
     w = params.tipping_weight
     return (adopted * w).sum(axis=1) / w.sum()
 
 
+def combine(channels: np.ndarray, rule: str, exponent: float) -> np.ndarray:
+    """Combine the last axis of norm-conflict channels into one clash (0 with no channel).
+
+    ``mean`` is compensatory (a weak clash offsets a strong one); ``max`` lets one deeply
+    held norm block alone; ``power_mean`` (M_p = (mean c^p)^(1/p)) lies between: p = 1 is
+    the mean, p -> infinity the maximum. All three are homogeneous of degree 1, so a
+    version's conflict scale scales the combined clash by the same factor.
+    """
+    if channels.shape[-1] == 0:
+        return np.zeros(channels.shape[:-1])
+    match rule:
+        case "mean":
+            return channels.mean(axis=-1)
+        case "max":
+            return channels.max(axis=-1)
+        case "power_mean":
+            return (channels**exponent).mean(axis=-1) ** (1.0 / exponent)
+    raise ValueError(f"unknown combination rule {rule!r}")  # validation admits none
+
+
+def norm_clash(norms: np.ndarray, params: Params) -> np.ndarray:
+    """(R, N) the combined clash of each state's prior norms with the framed proposed norm.
+
+    Each prior norm k is its own channel c_ik = n_ik x c_k (strength x framed conflict);
+    ``norm.combination`` says how the channels combine (:func:`combine`).
+    """
+    return combine(norms * params.conflict, params.combination, params.exponent)
+
+
 def resistance(state: State, params: Params) -> np.ndarray:
-    """(R, N) resistance from the prior norms, weighted by their framed conflict.
+    """(R, N) resistance: the combined clash of the prior norms, plus regime fear.
 
     Regime insecurity adds to the clash: in the ASEAN case the more authoritarian members
     "feared creating an instrument that would later be turned against them" (001:1 c.2126).
-    The clash is the mean over the declared norms (0 when a scenario declares none).
+    Switches: ``norm_resistance`` (the norms' clash), ``regime_fear`` (the regime term).
     """
-    clash = np.einsum("rnk,k->rn", state.norms, params.conflict) / max(params.conflict.size, 1)
-    return params.resistance * (clash + params.regime_conflict * state.regime_insecurity)
+    clash = norm_clash(state.norms, params) if params.on("norm_resistance") else 0.0
+    fear = params.regime_conflict * state.regime_insecurity if params.on("regime_fear") else 0.0
+    return params.resistance * (clash + fear)
 
 
 def advance(state: State, params: Params) -> None:
     """Advance every replicate by one year (MODEL-BRIEF §4), in place.
 
     1. events; 2. lobbying; 3. support moves with persuasion, neighbour influence, cascade
-    socialization, prestige and regional need, minus resistance from the core norms, plus
-    noise; 4. stage transitions (``norms.STATE_TRANSITIONS``) and identity drift;
+    socialization, prestige and salience, and an entrepreneur's commitment, minus resistance
+    from the prior norms, plus noise; 4. stage transitions (``norms.STATE_TRANSITIONS``)
+    and identity drift;
     5. the regional stage (``norms.REGIONAL_TRANSITIONS``); 6. a summit votes on a tabled
-    proposal by the scenario's decision rule.
+    proposal by the scenario's decision rule, version by version.
     """
     step = state.step + 1
     if step > state.noise.shape[1]:  # an interactive run beyond the horizon: draw more
@@ -347,7 +445,9 @@ def advance(state: State, params: Params) -> None:
     apply_events(state, params, step)
 
     adopted = state.adopted
-    expert = experience(params, step)
+    on = params.on
+    # Experience switched off: every state as if fully experienced (no difference made).
+    expert = experience(params, step) if on("experience") else np.ones(params.n_states)
     receptivity = params.receptivity_floor + (1.0 - params.receptivity_floor) * expert
     tipped = state.regional >= RegionalStage.CASCADE
     un, crisis, rivalry = (
@@ -355,31 +455,40 @@ def advance(state: State, params: Params) -> None:
         state.salience[Channel.CRISIS],
         state.salience[Channel.RIVALRY],
     )
-    pull = (
-        persuasion(state, params, receptivity)
-        + params.neighbour_influence * neighbour_share(adopted, state.ties)
-        + params.cascade_socialization * (tipped * state.adopter_share())[:, None]
-        + params.prestige * params.appeal * params.prestige_motive * expert
-        + params.crisis_response * crisis
-        + params.un_response * un
-        + params.rivalry_response * rivalry
-    )
+    pull = np.zeros_like(state.support)
+    if on("persuasion"):
+        pull += persuasion(state, params, receptivity)
+    if on("commitment"):
+        pull += commitment(state, params)
+    if on("neighbour_influence"):
+        pull += params.neighbour_influence * neighbour_share(adopted, state.ties)
+    if on("cascade_socialization"):
+        pull += params.cascade_socialization * (tipped * state.adopter_share())[:, None]
+    if on("prestige"):
+        pull += params.prestige * params.appeal * params.prestige_motive * expert
+    if on("salience"):
+        pull += (params.crisis_response * crisis + params.un_response * un
+                 + params.rivalry_response * rivalry)
     push = resistance(state, params)
     support = state.support + pull * (1.0 - state.support) - push * state.support
-    support += params.noise * state.noise[:, step - 1, :]
+    if on("noise"):
+        support += params.noise * state.noise[:, step - 1, :]
     np.clip(support, 0.0, 1.0, out=support)
-    _pin_entrepreneurs(support, params, step)
 
     stage = _next_stage(state, params, support, step)
     newly = (stage >= StateStage.ADOPTER) & (state.first_adoption < 0)
     state.first_adoption[newly] = step
+    adopts = (stage >= StateStage.ADOPTER) & (state.stage == StateStage.RESISTANT)
+    state.clash_at_adoption = np.where(adopts, norm_clash(state.norms, params),
+                                       state.clash_at_adoption)
     state.years_adopted = np.where(stage >= StateStage.ADOPTER, state.years_adopted + 1, 0)
 
     # Identity drift: sustained adoption slowly relaxes the conflicting core norms; without
     # it they recover towards the state's original profile (the two-way link).
-    holds = (stage >= StateStage.ADOPTER)[:, :, None]
-    identity = np.where(holds, params.norms * (1.0 - params.conflict), params.norms)
-    state.norms += params.identity_drift * (identity - state.norms)
+    if on("identity_drift"):
+        holds = (stage >= StateStage.ADOPTER)[:, :, None]
+        identity = np.where(holds, params.norms * (1.0 - params.conflict), params.norms)
+        state.norms += params.identity_drift * (identity - state.norms)
 
     state.support, state.stage, state.step = support, stage, step
     state.regional = _regional_stage(state, params)
@@ -388,21 +497,33 @@ def advance(state: State, params: Params) -> None:
 
 
 def _next_stage(state: State, params: Params, support: np.ndarray, step: int) -> np.ndarray:
-    """Apply the state transition table to every replicate at once."""
+    """Apply the state transition table to every replicate at once.
+
+    Internalization ("taken for granted", Finnemore & Sikkink 1998) needs four things at
+    once: adoption for ``internalization_years`` consecutive years; support at or above the
+    threshold (the norm is still held, never below it); identity drift has relaxed the
+    conflicting prior norms (combined clash <= (1 - ``internalization_relaxation``) x the
+    clash when the state adopted); and the region is past the tipping point (a norm is
+    taken for granted once it is the region's standard, not while a few leaders hold it).
+    """
     stage = state.stage.copy()
-    committed = np.zeros(params.n_states, dtype=bool)
-    for e in _active(params, step):
-        committed[e.state] = True
     resistant = state.stage == StateStage.RESISTANT
     adopter = state.stage == StateStage.ADOPTER
     # Norms "do not appear out of thin air" (Finnemore & Sikkink 1998): a state can adopt
     # only a norm on the agenda, one that an entrepreneur advocates or some state holds.
-    on_agenda = committed.any() | state.adopted.any(axis=1, keepdims=True)
+    on_agenda = bool(_active(params, step)) | state.adopted.any(axis=1, keepdims=True)
     stage[resistant & on_agenda & (support >= state.threshold)] = StateStage.ADOPTER
-    reverts = adopter & (support < state.threshold - params.reversal_margin) & ~committed
+    reverts = adopter & (support < state.threshold - params.reversal_margin)
+    if not params.on("reversal"):
+        reverts[:] = False
     stage[reverts] = StateStage.RESISTANT
-    matures = adopter & ~reverts & (state.years_adopted + 1 >= params.internalization_years)
-    stage[matures] = StateStage.INTERNALIZED
+    if params.on("internalization"):
+        relaxed = norm_clash(state.norms, params) <= (
+            (1.0 - params.internalization_relaxation) * state.clash_at_adoption + 1e-12)
+        tipped = (state.regional >= RegionalStage.CASCADE)[:, None]
+        matures = (adopter & ~reverts & (support >= state.threshold) & relaxed & tipped
+                   & (state.years_adopted + 1 >= params.internalization_years))
+        stage[matures] = StateStage.INTERNALIZED
     return stage
 
 
@@ -416,35 +537,92 @@ def _regional_stage(state: State, params: Params) -> np.ndarray:
     tips = share >= params.tipping_share
     regional[emergence & tips] = RegionalStage.CASCADE
     regional[cascade & ~tips] = RegionalStage.EMERGENCE
-    regional[cascade & tips & (internalized >= params.internalization_share)] = (
-        RegionalStage.INTERNALIZATION
-    )
+    if params.on("internalization"):
+        regional[cascade & tips & (internalized >= params.internalization_share)] = (
+            RegionalStage.INTERNALIZATION
+        )
     return regional
 
 
-def _summit(state: State, params: Params, step: int) -> None:
-    """A summit votes on a tabled proposal by the scenario's decision rule.
+def version_support(support: np.ndarray, scale: float) -> np.ndarray:
+    """(R, N) a state's support for a version of conflict scale λ, from its support s.
 
-    Under every rule a member is *in favour* when it holds the norm (adopter or
-    internalized) and *objects* when it is resistant with support below its threshold by
-    more than the acquiescence margin; closer to it, it abstains rather than cause a loss
-    of face (in the ASEAN case, 002:515–516). One formula serves the rules
-    (:func:`~normsim.models.region.params.decision_arrays`): the vote passes when at most
+    The support update has the fixed point s* = pull / (pull + push); a version whose
+    clash (and regime fear) is λ times the norm's meets λ times the push, so its fixed
+    point has odds s / (λ (1 − s)): s_v = s / (s + λ (1 − s)). λ = 1 is the norm itself;
+    a lesser version is supported more, most by those whose support is near the middle.
+    """
+    if scale >= 1.0:
+        return support
+    return support / (support + scale * (1.0 - support))
+
+
+def _verdicts(state: State, params: Params, margin: float) -> tuple[np.ndarray, ...]:
+    """Per version: (V, R, N) objectors and (V, R) whether the rule accepts it.
+
+    A member is in favour of version v when it holds the norm or its support for v
+    (:func:`version_support`) reaches its threshold; it objects when it does not hold the
+    norm and its support for v is below its threshold by more than ``margin``.
+    """
+    held = state.adopted
+    objects, passes = [], []
+    for scale in params.version_scale:
+        sv = version_support(state.support, float(scale))
+        favour = held | (sv >= state.threshold)
+        obj = ~held & (sv < state.threshold - margin)
+        vetoed = (obj & params.veto).any(axis=1)
+        objects.append(obj)
+        passes.append(~vetoed & (obj.sum(axis=1) <= params.max_objectors)
+                      & (favour.sum(axis=1) >= params.needed_in_favour))
+    return np.stack(objects), np.stack(passes)
+
+
+def _counted(objects: np.ndarray, params: Params) -> np.ndarray:
+    """(R, N) the objections that count: the veto holders' if any vetoed, else all."""
+    vetoes = objects & params.veto
+    return np.where(vetoes.any(axis=1)[:, None], vetoes, objects)
+
+
+def _summit(state: State, params: Params, step: int) -> None:
+    """A summit decides on a tabled proposal by the scenario's decision rule.
+
+    **Versions** (``norm.versions``, most ambitious first): the summit adopts the most
+    ambitious version the rule accepts, among those more ambitious than the one already
+    adopted: "the least-restrictive version prevails" (002:480–484). With ``versions``
+    switched off only the most ambitious version is put forward.
+
+    Under every rule a member is *in favour* of a version when it holds the norm or its
+    support for the version reaches its threshold, and *objects* when it does not hold the
+    norm and its support for the version is below its threshold by more than the
+    acquiescence margin; closer to it, it abstains rather than cause a loss of face (in the
+    ASEAN case, 002:515–516). One formula serves the rules
+    (:func:`~normsim.models.region.params.decision_arrays`): a version passes when at most
     ``max_objectors`` object, at least ``needed_in_favour`` are in favour, and no veto
     holder objects. Consensus (ASEAN: one objector blocks, Charter Art. 20; 002:480–484) is
     0 objectors; ``max_objectors`` k; a qualified majority has no objector limit, a count
     in favour and its veto holders.
 
-    The blockers recorded are the objectors whose objection counts: none when the vote
-    passes; when it fails, the objecting veto holders if any vetoed, else every objector
-    (all objectors under consensus and ``max_objectors``; under a qualified majority that
-    fell short, those who voted against; none if it fell short on abstentions alone).
+    **Withdrawal**: in consultation before the summit the proposer counts the *clear*
+    objectors of each version, those below their threshold by more than the acquiescence
+    margin plus ``withdrawal_margin``; when every version would fail on the clear objectors
+    alone, it withdraws the proposal (001:1 c.1776–2060: "taken off the table before a
+    discussion could get started"), and the clear objectors of the most ambitious version
+    whose objection counts (as below) are recorded as its blockers. With ``withdrawal``
+    off a proposal is always voted on.
+
+    The blockers recorded at a vote are the objectors to the most ambitious version put
+    forward whose objection counts, when that version did not pass: the objecting veto
+    holders if any vetoed, else every objector (none if a qualified majority fell short on
+    abstentions alone).
     """
-    state.tabled = np.zeros(state.replicates, dtype=bool)
+    r = state.replicates
+    state.tabled = np.zeros(r, dtype=bool)
     state.blockers = np.zeros_like(state.support, dtype=bool)
+    state.summit = np.zeros(r, dtype=np.int8)
+    state.version_tabled = np.full(r, -1, dtype=np.int8)
     if step % params.summit_interval:
         return
-    auto = np.zeros(state.replicates, dtype=bool)
+    auto = np.zeros(r, dtype=bool)
     if params.table_when_tipped and _active(params, step):
         auto = (state.regional >= RegionalStage.CASCADE) & (
             step - state.last_tabled >= params.retable_interval
@@ -453,18 +631,34 @@ def _summit(state: State, params: Params, step: int) -> None:
     state.pending[:] = False
     if not tabled.any():
         return
-    objects = (state.stage == StateStage.RESISTANT) & (
-        state.support < state.threshold - params.acquiescence_margin
-    )
-    favour = state.stage >= StateStage.ADOPTER
-    vetoes = objects & params.veto
-    vetoed = vetoes.any(axis=1)
-    passed = tabled & ~vetoed & (objects.sum(axis=1) <= params.max_objectors) & (
-        favour.sum(axis=1) >= params.needed_in_favour)
-    counted = np.where(vetoed[:, None], vetoes, objects)
-    state.blockers = counted & (tabled & ~passed)[:, None]
+    n_versions = len(params.version_scale) if params.on("versions") else 1
+    adopted_so_far = np.where(state.institution_version < 0, len(params.version_scale),
+                              state.institution_version)
+    available = params.version_first_step[:n_versions, None] <= step
+    candidate = (np.arange(n_versions)[:, None] < adopted_so_far[None, :]) & available  # (V, R)
+    objects, passes = _verdicts(state, params, params.acquiescence_margin)
+    objects, passes = objects[:n_versions], passes[:n_versions] & candidate
+    top = 0  # the norm itself: tabled only while it is not adopted, so a candidate
+    withdrawn = np.zeros(r, dtype=bool)
+    if params.on("withdrawal"):
+        clear, foreseen = _verdicts(state, params,
+                                    params.acquiescence_margin + params.withdrawal_margin)
+        foreseen = foreseen[:n_versions] & candidate
+        withdrawn = tabled & ~foreseen.any(axis=0)
+        state.blockers |= _counted(clear[top], params) & withdrawn[:, None]
+    voted = tabled & ~withdrawn
+    any_pass = passes.any(axis=0)
+    chosen = np.where(any_pass, passes.argmax(axis=0), -1)  # most ambitious accepted
+    adopted = voted & any_pass
+    state.blockers |= _counted(objects[top], params) & (voted & (chosen != top))[:, None]
+    state.summit[adopted] = Summit.ADOPTED
+    state.summit[voted & ~any_pass] = Summit.FAILED
+    state.summit[withdrawn] = Summit.WITHDRAWN
+    state.version_tabled[tabled] = top
+    state.institution_version[adopted] = chosen[adopted]
     state.tabled = tabled
     state.last_tabled[tabled] = step
+    passed = adopted & (chosen == top)
     state.institution |= passed
     state.adoption_step[passed] = step
 
@@ -485,6 +679,10 @@ class Trajectory:
     tabled: list[np.ndarray] = field(default_factory=list)  # per step (R,)
     blockers: list[np.ndarray] = field(default_factory=list)  # per step (R, N)
     institution: list[np.ndarray] = field(default_factory=list)  # per step (R,)
+    summit: list[np.ndarray] = field(default_factory=list)  # per step (R,) Summit codes
+    version_tabled: list[np.ndarray] = field(default_factory=list)  # per step (R,)
+    institution_version: list[np.ndarray] = field(default_factory=list)  # per step (R,)
+    threshold: list[np.ndarray] = field(default_factory=list)  # per step (R, N)
 
     def record(self, state: State) -> None:
         """Append a copy of the state's observable part."""
@@ -495,10 +693,15 @@ class Trajectory:
         self.tabled.append(state.tabled.copy())
         self.blockers.append(state.blockers.copy())
         self.institution.append(state.institution.copy())
+        self.summit.append(state.summit.copy())
+        self.version_tabled.append(state.version_tabled.copy())
+        self.institution_version.append(state.institution_version.copy())
+        self.threshold.append(state.threshold.copy())
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every series stacked with the replicate axis first: (R, T + 1, ...)."""
-        names = ("support", "stage", "norms", "regional", "tabled", "blockers", "institution")
+        names = ("support", "stage", "norms", "regional", "tabled", "blockers", "institution",
+                 "summit", "version_tabled", "institution_version", "threshold")
         return {name: np.stack(getattr(self, name), axis=1) for name in names}
 
 

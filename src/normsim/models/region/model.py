@@ -20,7 +20,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from normsim.models.region.agents import MemberState
-from normsim.models.region.dynamics import Params, Trajectory, advance, initial_state
+from normsim.models.region.dynamics import Params, Summit, Trajectory, advance, initial_state
 from normsim.models.region.norms import RegionalStage, StateStage
 from normsim.models.region.params import build_params
 from normsim.models.region.schema import lever_overrides
@@ -227,9 +227,17 @@ class RegionModel(mesa.Model):
                                 "text": f"region enters {regional_stage(self)}"})
         if self.state.tabled[0]:
             blockers = [self.params.codes[i] for i in np.flatnonzero(self.state.blockers[0])]
+            by = f" by {', '.join(blockers)}" if blockers else ""
             rule = self.norm_scenario.data["region"]["decision"]["rule"].replace("_", " ")
-            text = (f"summit adopts the proposal ({rule})" if self.state.institution[0]
-                    else f"summit: blocked by {', '.join(blockers)}" if blockers
-                    else "summit: too few members in favour")
+            outcome = Summit(int(self.state.summit[0]))
+            version = self.params.version_keys[int(self.state.institution_version[0])]
+            if outcome is Summit.WITHDRAWN:
+                text = f"proposal withdrawn before the summit (foreseen objections{by})"
+            elif outcome is Summit.ADOPTED and self.state.institution[0]:
+                text = f"summit adopts the proposal ({rule})"
+            elif outcome is Summit.ADOPTED:
+                text = f"summit adopts the lesser version {version} ({rule}); the rest blocked{by}"
+            else:
+                text = f"summit: blocked{by}" if blockers else "summit: too few members in favour"
             self.events.append({"step": step, "year": year, "kind": "summit", "text": text})
 

@@ -83,7 +83,9 @@ STATE_TRANSITIONS: tuple[Transition[StateStage], ...] = (
     Transition(
         StateStage.ADOPTER,
         StateStage.INTERNALIZED,
-        "adopter for internalization_years consecutive years",
+        "adopter for >= internalization_years consecutive years, support >= threshold, the "
+        "combined clash relaxed by internalization_relaxation since adoption, and the "
+        "region past the tipping point",
     ),
 )
 

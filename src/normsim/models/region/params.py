@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from normsim.models.region.dynamics import Entrepreneur, Event, Params
+from normsim.models.region.dynamics import MECHANISMS, Entrepreneur, Event, Params
 from normsim.models.region.norms import Framing, Strategy
 
 if TYPE_CHECKING:
@@ -58,6 +58,15 @@ def decision_arrays(decision: Mapping, codes: Sequence[str]) -> tuple[int, int, 
             veto[[list(codes).index(c) for c in decision["veto"]]] = True
             return n, math.ceil(decision["share"] * n - 1e-9), veto
     raise ValueError(f"unknown decision rule {decision['rule']!r}")  # validation admits none
+
+
+DEFAULT_VERSION = "norm"
+"""The key of the one version of a scenario that declares no ``norm.versions``."""
+
+
+def version_keys(data: Mapping) -> tuple[str, ...]:
+    """The keys of a scenario's proposal versions, most ambitious first."""
+    return tuple(v["key"] for v in data["norm"]["versions"]) or (DEFAULT_VERSION,)
 
 
 def build_params(scenario: Scenario, steps: int | None = None) -> Params:
@@ -111,6 +120,11 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
     decay = np.array([1.0 if half_lives[k] is None else 0.5 ** (1.0 / half_lives[k])
                       for k in ("crisis", "un_partnership", "rivalry")])
     max_objectors, needed_in_favour, veto = decision_arrays(region["decision"], codes)
+    versions = norm["versions"]
+    scales = np.array([v["conflict_scale"] for v in versions] or [1.0], dtype=float)
+    version_from = np.array([max(0, (v["from"] or start) - start) for v in versions] or [0])
+    tipping_weight = (column("tipping_weight") if region["tipping_rule"] == "weighted"
+                      else np.ones(len(codes)))
     first = np.array([np.inf if states[c]["first_deployment"] is None
                       else states[c]["first_deployment"] for c in codes])
     return Params(
@@ -121,11 +135,16 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
         norms=np.array([_norm_vector(states[c]["norms"], keys) for c in codes]).reshape(
             len(codes), len(keys)),
         conflict=conflict,
+        combination=norm["combination"]["rule"],
+        exponent=norm["combination"]["exponent"],
+        version_keys=version_keys(d),
+        version_scale=scales,
+        version_first_step=version_from,
         regime_conflict=dyn["regime_fear"] * regime_scale,
         appeal=appeal,
         support=column("support"),
         threshold=column("threshold"),
-        tipping_weight=column("tipping_weight"),
+        tipping_weight=tipping_weight,
         regime_insecurity=column("regime_insecurity"),
         prestige_motive=column("prestige_motive"),
         first_deployment=first,
@@ -146,6 +165,8 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
         threshold_sd=dyn["threshold_sd"],
         reversal_margin=dyn["reversal_margin"],
         internalization_years=dyn["internalization_years"],
+        internalization_relaxation=dyn["internalization_relaxation"],
+        commitment=dyn["commitment"],
         experience_years=dyn["experience_years"],
         receptivity_floor=dyn["receptivity_floor"],
         tipping_share=region["tipping_share"],
@@ -157,4 +178,6 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
         acquiescence_margin=region["acquiescence_margin"],
         table_when_tipped=region["table_when_tipped"],
         retable_interval=region["retable_interval"],
+        withdrawal_margin=region["withdrawal_margin"],
+        mechanisms=frozenset(m for m in MECHANISMS if d["mechanisms"][m]),
     )

@@ -40,6 +40,58 @@ if TYPE_CHECKING:
 DECISION_RULES: tuple[str, ...] = ("consensus", "max_objectors", "qualified_majority")
 """The decision rules a summit can vote by (``region.decision.rule``); see ``_summit``."""
 
+MECHANISMS: dict[str, str] = {
+    "persuasion": "entrepreneurs' lobbying pulls their targets' support (Finnemore & "
+                  "Sikkink 1998; 002:284–289, 002:776–778)",
+    "commitment": "an active entrepreneur that holds the norm is bound by its advocacy: a "
+                  "pull on its own support, ideational commitment (002:166–171)",
+    "neighbour_influence": "adopting neighbours pull a state's support along ties "
+                           "(Watts 2002; Centola & Macy 2007)",
+    "cascade_socialization": "after the tipping point the adopter share pulls every "
+                             "state: conformity, legitimation, esteem (Finnemore & "
+                             "Sikkink 1998; 002:276–284)",
+    "prestige": "prestige and status from peacekeeping pull support (002:739–744; 000:95)",
+    "experience": "years of UN deployments raise receptivity and prestige (004:844–846); "
+                  "off: every state as if fully experienced",
+    "salience": "crisis, UN-partnership and rivalry salience pull support (002:744–750; "
+                "002:733–735; 004:1074)",
+    "norm_resistance": "the prior norms push support down, each a channel n_ik c_k "
+                       "(002:809–886, 002:888–891)",
+    "regime_fear": "regime insecurity adds to the clash: an instrument 'turned against "
+                   "them' (001:1 c.2126)",
+    "identity_drift": "holding the norm relaxes the conflicting prior norms, and they "
+                      "recover when it is dropped (002:899–908)",
+    "reversal": "an adopter whose support falls below threshold minus the reversal margin "
+                "reverts (Finnemore & Sikkink 1998: before internalization)",
+    "internalization": "states and the region internalize the norm (taken for granted, "
+                       "002:276–284); off: nobody does",
+    "versions": "the summit may adopt a lesser version of the proposal (002:480–484); off: "
+                "only the most ambitious version is put forward",
+    "withdrawal": "a proposer withdraws a proposal it foresees blocked (001:1 c.1776–2060); "
+                  "off: every proposal is voted on",
+    "threshold_heterogeneity": "thresholds differ by state and are perturbed per run; off: "
+                               "every state at the mean threshold, no perturbation",
+    "noise": "yearly support noise of sd dynamics.noise; off: none",
+}
+"""The mechanisms a scenario can switch off (``mechanisms.<name>: false``), with meaning and
+source; the order of :data:`normsim.models.region.dynamics.MECHANISMS`."""
+
+VERSION = Section(
+    {
+        "key": Text(None, "The version's key (a short name used in the result tables)."),
+        "name": Text(None, "The version in words."),
+        "conflict_scale": Num(None, 0.0, 1.0, "Its clash (and regime fear) relative to the "
+                              "norm itself: 1 for the most ambitious version; a state's "
+                              "support for it is s / (s + scale (1 - s)).", "scenario",
+                              lo_open=True),
+        "source": Text(None, "Where the version comes from (seed key:line, or assumption)."),
+        "from": _year("First year the version can be put to a summit: when it was first "
+                      "drafted (null: from the start).", True),
+    },
+    "A version of the proposal, from the norm itself down to lesser commitments.",
+    required=("key", "name", "conflict_scale", "source"),
+)
+
 PRIOR_NORM = Section(
     {
         "name": Text(None, "The prior norm's name in words."),
@@ -137,6 +189,22 @@ REGION = Section(
                         "how strongly the prior norm obstructs it; required for every "
                         "declared norm.", "scenario"),
                     "Clash of the proposed norm with each prior norm, 0–1.", of="norms"),
+                "combination": Section(
+                    {
+                        "rule": Choice(("mean", "max", "power_mean"), "mean", "How a "
+                                       "state's norm-conflict channels n_ik c_k combine: "
+                                       "compensatory mean, the strongest clash alone (max), "
+                                       "or the power mean between them.", "scenario"),
+                        "exponent": Num(4.0, 1.0, 100.0, "power_mean: the exponent p of "
+                                        "(mean c^p)^(1/p); 1 is the mean, large p nears the "
+                                        "max."),
+                    },
+                    "How the channels of the prior norms combine into one clash.",
+                ),
+                "versions": ListOf(VERSION, "The versions a summit can adopt, most ambitious "
+                                   "first, the first with conflict_scale 1 (empty: the norm "
+                                   "itself only, keyed `norm`); the summit adopts the most "
+                                   "ambitious one the decision rule accepts (002:480–484)."),
                 "regime_clash": Text("", "The declared norm whose clash regime insecurity "
                                      "adds to; localized framing eases regime fear as it "
                                      "eases this clash (empty: framing leaves regime fear "
@@ -160,6 +228,10 @@ REGION = Section(
                 "tipping_share": Num(1 / 3, 0.0, 1.0, "Tipping point: adopter share (weighted "
                                      "by tipping_weight) >= this; 1/3 of 10 means 4 states, "
                                      "1 means all.", "002:281–283", lo_open=True),
+                "tipping_rule": Choice(("count", "weighted"), "weighted", "count: every "
+                                       "member counts once (adopters / N); weighted: by "
+                                       "states.<CODE>.tipping_weight, Finnemore & Sikkink's "
+                                       "'critical states'.", "scenario"),
                 "internalization_share": _prob(0.8, "Share of internalized states at which "
                                                "the region reaches internalization."),
                 "summit_interval": Num(1, 1, 10, "Years between summits.", "002:480–481",
@@ -189,6 +261,11 @@ REGION = Section(
                                           "while the region is in cascade."),
                 "retable_interval": Num(3, 1, 100, "Minimum years between tabled proposals.",
                                         integer=True),
+                "withdrawal_margin": _prob(0.1, "Foresight of a proposer: in consultation it "
+                                           "counts as clear objectors those below their "
+                                           "threshold by more than the acquiescence margin "
+                                           "plus this, and withdraws a proposal every "
+                                           "version of which they would block."),
             },
             "The region and its decision rule.",
         ),
@@ -207,13 +284,23 @@ REGION = Section(
                 "un_response": _rate(0.03, "Pull of UN partnership: a force to support the "
                                      "UN (002:733–735); the UN as trust broker (000:171)."),
                 "rivalry_response": _rate(0.05, "Pull of great-power rivalry (004:1074)."),
+                "commitment": _rate(0.4, "Pull on the support of an active entrepreneur "
+                                    "that holds the norm: ideational commitment "
+                                    "(002:166–171)."),
                 "identity_drift": _prob(0.03, "Yearly drift of core norms towards the "
                                         "identity implied by the state's stage."),
-                "noise": _prob(0.03, "Standard deviation of yearly support noise."),
+                "noise": _prob(0.03, "Standard deviation of the yearly support shock, on the "
+                               "0–1 support scale (0.03: about 3 points of support a year, "
+                               "small beside the 0.1 acquiescence margin)."),
                 "threshold_sd": _prob(0.05, "Per-replicate uncertainty of thresholds (sd)."),
                 "reversal_margin": _prob(0.1, "An adopter reverts below threshold minus this."),
-                "internalization_years": Num(10, 1, 500, "Years of adoption until a state "
-                                             "internalizes the norm.", integer=True),
+                "internalization_years": Num(10, 1, 500, "Least consecutive years of "
+                                             "adoption before a state can internalize the "
+                                             "norm.", integer=True),
+                "internalization_relaxation": _prob(0.2, "Internalization needs the state's "
+                                                    "combined clash to have fallen by this "
+                                                    "share since it adopted (identity "
+                                                    "drift): the norm is taken for granted."),
                 "experience_years": Num(10, 1, 200, "Years of UN deployments until full "
                                         "peacekeeping experience (004:844–846).",
                                         integer=True),
@@ -232,6 +319,11 @@ REGION = Section(
                 ),
             },
             "Weights of the mechanisms of the support update.",
+        ),
+        "mechanisms": Section(
+            {name: Flag(True, doc[0].upper() + doc[1:] + ".", "scenario")
+             for name, doc in MECHANISMS.items()},
+            "Switches of the mechanisms (all on); an ablation switches one off.",
         ),
         "salience": Section(
             {
@@ -286,6 +378,7 @@ def check(data: dict, ctx: _Context) -> None:
             if isinstance(first, int) and isinstance(last, int) and last < first:
                 ctx.fail(f"entrepreneurs.{code}.until", f"{last} is before from ({first})")
     _check_norm_and_rule(data, ctx)
+    _check_versions(data, ctx)
     states = data.get("states")
     for code, state in (states or {}).items():
         if len(state.get("position", [])) not in (0, 2):
@@ -298,6 +391,27 @@ def check(data: dict, ctx: _Context) -> None:
             for s in states.values()):
         ctx.fail("states", "every tipping_weight is 0, so the region could never tip; "
                  "allowed: at least one state with tipping_weight > 0")
+
+
+def _check_versions(data: dict, ctx: _Context) -> None:
+    """Versions: unique keys, the first the norm itself (scale 1), decreasing scales."""
+    versions = data.get("norm", {}).get("versions", [])
+    keys = [v.get("key") for v in versions]
+    if len(set(keys)) < len(keys):
+        ctx.fail("norm.versions", "a version key is listed twice")
+    scales = [v.get("conflict_scale") for v in versions]
+    if not all(isinstance(x, float) for x in scales):
+        return
+    if versions and versions[0].get("from") is not None:
+        ctx.fail("norm.versions[0].from", "the norm itself is on the table from the start; "
+                 "allowed: null")
+    if scales and scales[0] != 1.0:
+        ctx.fail("norm.versions[0].conflict_scale", f"{scales[0]} must be 1: the first "
+                 "version is the norm itself, the most ambitious")
+    for i in range(1, len(scales)):
+        if scales[i] >= scales[i - 1]:
+            ctx.fail(f"norm.versions[{i}].conflict_scale", f"{scales[i]} must be below the "
+                     f"previous version's ({scales[i - 1]}): most ambitious first")
 
 
 def _check_norm_and_rule(data: dict, ctx: _Context) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from normsim.analysis.intervals import probability_line, quantiles
+from normsim.models.region.dynamics import Summit
 from normsim.models.region.norms import RegionalStage, StateStage
 from normsim.results import nullable
 
@@ -17,6 +18,19 @@ if TYPE_CHECKING:
 
 STAGE_NAMES = [s.name.lower() for s in StateStage]
 REGIONAL_NAMES = [s.name.lower() for s in RegionalStage]
+SUMMIT_NAMES = [None, *(s.name.lower() for s in Summit if s is not Summit.NONE)]
+"""The ``summit`` column's values by Summit code: null (no proposal), adopted, failed,
+withdrawn."""
+
+
+def _names(codes: np.ndarray, names: tuple[str | None, ...] | list[str | None]) -> Any:
+    """Map integer codes to names, -1 (or code 0 of SUMMIT_NAMES) to null.
+
+    A string column even when every value is null, so that result chunks concatenate.
+    """
+    lookup = np.asarray([*names, None], dtype=object)  # index -1 is the trailing None
+    return pd.array(lookup[np.asarray(codes)], dtype="string")
+
 class _Columns(frozenset[str]):
     """A set of column names that also holds every ``norm_<key>``: a declared norm's column."""
 
@@ -42,6 +56,12 @@ COLUMNS = _Columns({
     "mean_support",
     "regional_stage",
     "proposal_tabled",
+    "summit",
+    "version_tabled",
+    "institution_version",
+    "version_adopted",
+    "withdrawals",
+    "failed_votes",
     *(f"n_{s}" for s in STAGE_NAMES),
 })
 """The outcome columns of the runs and steps tables (besides run_id, replicate, seed), and
@@ -57,11 +77,14 @@ def tables(
     replicates: list[int],
     with_agents: bool = True,
     norm_keys: tuple[str, ...] = (),
+    version_keys: tuple[str, ...] = ("norm",),
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Build the runs, steps and agents tables from stacked trajectories (R, T + 1, ...).
 
     ``norm_keys`` are the scenario's declared prior norms, in the order of the norm axis:
     each gets a ``norm_<key>`` column (mean strength in steps, each state's in agents).
+    ``version_keys`` name the proposal's versions, most ambitious first (``version_tabled``,
+    ``institution_version``, ``version_adopted``).
     """
     stage, regional = arrays["stage"], arrays["regional"]
     r, t1, n = stage.shape
@@ -100,6 +123,9 @@ def tables(
         "blockers": blockers,
         "adoption_order": orders,
         "proposals": arrays["tabled"].sum(axis=1),
+        "version_adopted": _names(arrays["institution_version"][:, -1], version_keys),
+        "withdrawals": (arrays["summit"] == Summit.WITHDRAWN).sum(axis=1),
+        "failed_votes": (arrays["summit"] == Summit.FAILED).sum(axis=1),
     })
 
     step_index = np.tile(np.arange(t1), r)
@@ -118,6 +144,9 @@ def tables(
         "regional_stage": pd.Categorical.from_codes(regional.ravel(), REGIONAL_NAMES),
         **{f"norm_{k}": mean_norms[:, :, j].ravel() for j, k in enumerate(norm_keys)},
         "proposal_tabled": arrays["tabled"].ravel(),
+        "summit": _names(arrays["summit"].ravel(), SUMMIT_NAMES),
+        "version_tabled": _names(arrays["version_tabled"].ravel(), version_keys),
+        "institution_version": _names(arrays["institution_version"].ravel(), version_keys),
     })
 
     agents = None
@@ -133,6 +162,8 @@ def tables(
             "stage": pd.Categorical.from_codes(stage.reshape(cells), STAGE_NAMES),
             **{f"norm_{k}": arrays["norms"][..., j].reshape(cells)
                for j, k in enumerate(norm_keys)},
+            "blocked": arrays["blockers"].reshape(cells),
+            "threshold": arrays["threshold"].reshape(cells),
         })
     return runs, steps, agents
 
@@ -155,7 +186,7 @@ def _tipping_point(data: dict[str, Any], n_states: int, held: int) -> str:
     """The tipping point in words: a count of states (and how many more), or a share."""
     share = data["region"]["tipping_share"]
     weights = {float(s.get("tipping_weight", 1.0)) for s in data["states"].values()}
-    if len(weights) == 1:
+    if len(weights) == 1 or data["region"].get("tipping_rule") == "count":
         needed = next((k for k in range(n_states + 1) if k / n_states >= share), None)
         if needed is not None:
             more = f" ({needed - held} more)" if needed > held else " (reached at the start)"

@@ -4,7 +4,8 @@ Granovetter (1978), Watts (2002) and Centola & Macy (2007): the rule is in
 :mod:`normsim.models.threshold.dynamics`, the graphs in
 :mod:`normsim.models.threshold.networks`. Each replicate draws its own graph, thresholds
 and initial adopters from its seed, and runs one at a time on the batch engine.
-:data:`KIND` is the model kind; it has no levers, no Mesa model and no page yet.
+:data:`KIND` is the model kind; it has no levers and no Mesa model; its browser page is
+:mod:`normsim.viz.threshold`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class ThresholdKind:
     schema = schema.THRESHOLD
     engines: tuple[str, ...] = ("batch",)
     columns = COLUMNS
-    page: str | None = None
+    page: str | None = "normsim.viz.threshold"
     mesa_model: type | None = None
 
     def check(self, data: dict[str, Any], ctx: _Context) -> None:
