@@ -281,6 +281,30 @@ def test_the_summit_adopts_the_most_ambitious_version_no_member_objects_to(today
     assert off.runs["version_adopted"].isna().all() and (off.runs["failed_votes"] == 1).all()
 
 
+def test_a_proposer_takes_the_versions_it_foresees_blocked_off_the_table(today):
+    """001:1 c.1776-2060: the integrated force "taken off the table before a discussion
+    could get started". Singapore is a clear objector to the force and to the standby
+    group: the proposer tables the training network, the summit adopts it, and Singapore is
+    recorded as the blocker of the force. Without withdrawal the force is put to the vote."""
+    scenario = today.with_overrides({
+        "events": [{"type": "proposal", "year": 2025, "by": "IDN"}],
+        **{f"states.{c}.support": 0.95 for c in today.codes if c != "SGP"},
+        "states.SGP.support": 0.15, "states.SGP.threshold": 0.8,
+        "dynamics.noise": 0.0, "dynamics.threshold_sd": 0.0, "end_year": 2025,
+    })
+    res = run_scenario(scenario, 3, 0)
+    at = res.steps[res.steps["year"] == 2025]
+    assert (at["summit"] == "adopted").all()
+    assert (at["version_tabled"] == "training_network").all()
+    assert (at["institution_version"] == "training_network").all()
+    blocked = res.agents[(res.agents["year"] == 2025) & res.agents["blocked"]]
+    assert set(blocked["state"].astype(str)) == {"SGP"}
+    voted = run_scenario(scenario.with_overrides({"mechanisms.withdrawal": False}), 3, 0)
+    at = voted.steps[voted.steps["year"] == 2025]
+    assert (at["version_tabled"] == "standing_force").all()
+    assert (at["institution_version"] == "training_network").all()
+
+
 def test_a_proposer_withdraws_what_it_foresees_blocked_and_records_who(today):
     """001:1 c.1776-2060: "taken off the table before a discussion could get started"."""
     scenario = today.with_overrides({
@@ -290,7 +314,7 @@ def test_a_proposer_withdraws_what_it_foresees_blocked_and_records_who(today):
     })
     res = run_scenario(scenario, 3, 0)
     at = res.steps[res.steps["year"] == 2025]
-    assert (at["summit"] == "withdrawn").all()
+    assert (at["summit"] == "withdrawn").all() and at["version_tabled"].isna().all()
     assert (res.runs["withdrawals"] == 1).all() and (res.runs["failed_votes"] == 0).all()
     blocked = res.agents[(res.agents["year"] == 2025) & res.agents["blocked"]]
     assert "SGP" in set(blocked["state"].astype(str))
@@ -324,8 +348,7 @@ def test_an_entrepreneur_is_not_pinned_and_a_lukewarm_one_persuades_little(today
     assert state.support[0, vnm] == pytest.approx(0.25)
     assert state.stage[0, vnm] == StateStage.RESISTANT
     alone = build_params(today)
-    extra = persuasion(state, params, np.ones(params.n_states)) - persuasion(
-        initial_state(alone, _generators(1)), alone, np.ones(params.n_states))
+    extra = persuasion(state, params) - persuasion(initial_state(alone, _generators(1)), alone)
     others = [i for i in range(params.n_states) if i not in (vnm, idn)]
     # VNM's lobbying adds intensity x support (0.25) x tie x credibility per target.
     per_target = 0.4 / 9 * 0.25 * params.ties[vnm, others] * 0.8

@@ -29,8 +29,11 @@ def test_the_shipped_history_validates_and_is_found_by_name():
     assert pset.replicates == 1000 and pset.seed == 2003
     ids = [p.id for p in pset.patterns]
     assert {"proposal-2003-fails", "opponents-2003-sgp-vnm", "only-idn-supports-2014",
-            "lesser-version-2011", "revival-2015-rejected", "emergence-through-2023",
-            "speedup-after-tipping"} <= set(ids)
+            "lesser-version-2011", "force-off-table-2011", "revival-2015-rejected",
+            "emergence-through-2023", "speedup-after-tipping"} <= set(ids)
+    marked = {p.id for p in pset.patterns if p.checks_initial_condition}
+    assert marked == {"proposal-2003-fails", "opponents-2003-sgp-vnm"}
+    assert all(p.why for p in pset.patterns if p.checks_initial_condition)
     assert {p.level for p in pset.patterns} == {"region", "state", "institution"}
     assert all(p.citation and p.claim and 0 < p.tolerance <= 1 for p in pset.patterns)
     left_out = {p["id"] for p in pset.not_represented}
@@ -181,6 +184,39 @@ def test_summit_outcomes_years_versions_and_every_listed_blocker():
     assert _values({"kind": "summit", "year": 2003, "version": "lesser"}, tables) == [False] * 4
 
 
+def test_summit_tabled_not_a_version_taken_off_the_table_or_withdrawn():
+    """001:1 c.1776-2060: the force "taken off the table before a discussion could get
+    started": the version tabled is a lesser one, or none (the proposal withdrawn)."""
+    runs, steps, agents = _tables([{}, {}, {}, {}, {}], summits={
+        (0, 2003): "adopted", (1, 2003): "failed", (2, 2003): "withdrawn",
+        (3, 2003): "adopted"})
+    tabled = {(0, 2003): "network", (1, 2003): "force", (2, 2003): None, (3, 2003): "group"}
+    for (r, year), version in tabled.items():
+        steps.loc[(steps.run_id == r) & (steps.year == year), "version_tabled"] = version
+    stat = {"kind": "summit", "year": 2003, "tabled_not": ["force", "group"]}
+    assert _values(stat, (runs, steps, agents)) == [True, False, True, False, False]
+    assert _values({**stat, "outcome": ["adopted"]}, (runs, steps, agents)) == [
+        True, False, False, False, False]  # run 4: no summit in 2003, nothing to match
+
+
+def test_a_marked_pattern_needs_its_reason_and_tabled_not_names_versions():
+    raw = {"scenario": "asean-2003", "patterns": [
+        {"id": "a", "level": "region", "claim": "x", "citation": "0:1", "observed": True,
+         "tolerance": 0.5, "checks": "initial_condition",
+         "statistic": {"kind": "summit", "year": 2011, "tabled_not": ["standing_force",
+                                                                      "armada"]}},
+        {"id": "b", "level": "region", "claim": "x", "citation": "0:1", "observed": True,
+         "tolerance": 0.5, "checks": "everything",
+         "statistic": {"kind": "regional_stage", "never_tipped_by": 2023}}]}
+    with pytest.raises(ScenarioError) as err:
+        parse_patterns(raw, base_dir=SCENARIOS / "patterns")
+    text = str(err.value)
+    assert "patterns[0].why: missing; with checks: initial_condition" in text
+    assert "patterns[0].statistic.tabled_not[1]: 'armada' is not a version" in text
+    assert "patterns[1].checks: 'everything' is not allowed" in text
+    assert len(text.splitlines()) == 3
+
+
 def test_adopters_only_include_exclude_and_counts():
     tables = _tables([{2003: {"AAA"}}, {2003: {"AAA", "BBB"}}, {2003: set()}, {2003: {"BBB"}}])
     assert _values({"kind": "adopters", "year": 2003, "only": ["AAA"]}, tables) == [
@@ -278,7 +314,8 @@ def test_the_command_prints_every_pattern_and_writes_the_files(tmp_path, capsys)
     pset = load_patterns()
     for p in pset.patterns:
         assert p.id in text
-    assert "all 8 patterns (joint)" in text and "Not represented:" in text
+    history = len(pset.groups()["asean-2003"])
+    assert f"all {history} patterns (joint)" in text and "Not represented:" in text
     assert {f.name for f in out.iterdir()} == {"patterns.csv", "joint.csv", "patterns.json"}
     table = pd.read_csv(out / "patterns.csv")
     assert len(table) == len(pset.patterns) and (table["runs"] > 0).all()
@@ -304,6 +341,7 @@ def test_ablate_has_one_row_per_mechanism_switch_of_the_schema(tmp_path, capsys)
     for name in switches:
         assert any(line.lstrip().startswith(name) for line in text.splitlines()), name
     assert "needed for" in text and FULL in text
+    assert "Patterns 1, 2 check the initial condition, not a mechanism" in text
 
 
 def test_ablate_without_mechanism_switches_is_refused(tmp_path, capsys):
@@ -344,15 +382,19 @@ def test_a_pattern_can_fail_when_the_scenario_contradicts_it():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="issue 10 calibration: with the current asean-2003, "
-                   "proposal-2003-fails and opponents-2003-sgp-vnm hold in every run with "
-                   "any one mechanism off")
 def test_each_pattern_fails_under_at_least_one_ablation():
-    """Necessity (MODEL-BRIEF §8): every history pattern and the theory pattern loses
-    P(match) significantly when some mechanism is switched off. Covers every pattern of
-    asean-history (ids in the failure message); depends on the calibration of issue 10."""
+    """Necessity (MODEL-BRIEF §8; issue 10): every pattern of asean-history that checks the
+    mechanisms loses P(match) significantly when some mechanism is switched off; a pattern
+    marked ``checks: initial_condition`` (the 2003 summit, one step after the calibrated
+    initial condition) cannot, and must instead hold in the full model. Ids in the failure
+    messages."""
     pset = load_patterns()
-    ablation = run_patterns(pset, ablate=True).ablation  # the file's 1,000 replicates
-    needed = ablation.groupby("pattern")["drops"].any()
+    results = run_patterns(pset, ablate=True)  # the file's 1,000 replicates
+    needed = results.ablation.groupby("pattern")["drops"].any()
     assert set(needed.index) == {p.id for p in pset.patterns}
-    assert needed.all(), f"needs no mechanism: {sorted(needed[~needed].index)}"
+    marked = {p.id for p in pset.patterns if p.checks_initial_condition}
+    assert marked, "the file marks the 2003 patterns"
+    rest = needed.drop(sorted(marked))
+    assert rest.all(), f"needs no mechanism: {sorted(rest[~rest].index)}"
+    holds = results.patterns.set_index("pattern")["holds"]
+    assert holds[sorted(marked)].all(), f"initial condition fails: {holds[sorted(marked)]}"

@@ -206,6 +206,23 @@ def test_page_renders_the_run_and_the_ensemble():
     assert "P(cascade by 2040)" in _html(rc)
 
 
+def test_the_page_redraws_the_status_and_event_log_after_each_step():
+    import time
+
+    @solara.component
+    def Root():  # the sidebar (with the Step button) renders inside an app layout
+        with solara.AppLayout():
+            app.Page()
+
+    _, rc = solara.render(Root(), handle_error=False)
+    assert "<b>2024</b> (step 0 of 16)" in _html(rc)
+    _click(rc, "Step")
+    deadline = time.monotonic() + 10
+    while "<b>2025</b> (step 1 of 16)" not in _html(rc) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the page is redrawn by a worker thread
+    assert "<b>2025</b> (step 1 of 16)" in _html(rc)
+
+
 def test_controls_follow_the_scenario_and_show_its_own_settings():
     params = model_params("asean-2015")
     assert params["co_entrepreneur"]["value"] == "MYS"  # MYS is one in the file
@@ -326,7 +343,7 @@ def test_ensemble_update_is_quick_and_follows_the_levers():
 def test_run_log_shows_status_notes_and_events():
     model = PageModel("asean-2003", rng="x")
     model.step()
-    _, rc = solara.render(app.RunLog(model), handle_error=False)
+    _, rc = solara.render(app.RunLog(model, 1), handle_error=False)
     text = _html(rc)
     assert "asean-2003" in text and "2003" in text
     assert "summit" in text and "proposal by IDN" in text

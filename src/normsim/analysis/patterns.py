@@ -13,9 +13,10 @@ to which every one applies), and
 The kinds, and the columns each reads:
 
 - ``summit``: a summit in ``year`` (or one of ``years``) ended with one of ``outcome``
-  (``adopted``, ``failed``, ``withdrawn``; empty: any), optionally with ``version`` tabled,
-  and every state of ``blockers_include`` blocked it (``steps.summit``,
-  ``steps.version_tabled``, ``agents.blocked``).
+  (``adopted``, ``failed``, ``withdrawn``; empty: any), optionally with ``version`` tabled
+  or with none of ``tabled_not`` tabled (a withdrawn proposal tables none: its versions
+  were all taken off the table), and every state of ``blockers_include`` blocked it
+  (``steps.summit``, ``steps.version_tabled``, ``agents.blocked``).
 - ``adopters``: the states holding the norm (stage ``adopter`` or ``internalized``) in
   ``year`` are exactly ``only``; or include every state of ``include``, none of
   ``exclude``, at most ``max_count`` and at least ``min_count`` (``agents.stage``).
@@ -93,7 +94,8 @@ def _per_run(runs: pd.DataFrame, values: pd.Series, fill: bool | None = False) -
 def _summit(stat: Mapping[str, Any], runs: pd.DataFrame, steps: pd.DataFrame,
             agents: pd.DataFrame | None) -> pd.Series:
     years = stat["years"] if stat.get("years") is not None else [stat["year"]]
-    wanted = ["summit"] + (["version_tabled"] if stat.get("version") else [])
+    wanted = ["summit"] + (["version_tabled"] if stat.get("version") or stat.get("tabled_not")
+                           else [])
     _need(steps, "steps", ["run_id", "step", "year", *wanted])
     _years(steps, years)
     hit = steps["year"].isin(years) & steps["summit"].notna()
@@ -101,6 +103,8 @@ def _summit(stat: Mapping[str, Any], runs: pd.DataFrame, steps: pd.DataFrame,
         hit &= steps["summit"].isin(stat["outcome"])
     if stat.get("version"):
         hit &= steps["version_tabled"] == stat["version"]
+    if stat.get("tabled_not"):
+        hit &= ~steps["version_tabled"].isin(stat["tabled_not"]).fillna(False).astype(bool)
     chosen = steps.loc[hit.fillna(False), ["run_id", "step"]]
     blockers = stat.get("blockers_include") or []
     if blockers:
@@ -361,6 +365,14 @@ def format_report(patterns: pd.DataFrame, joint_table: pd.DataFrame,
         row += "  " + (", ".join(str(number[p]) for p in needed) if needed
                        else "none  <- needed for no pattern")
         lines.append(row)
+    if "checks" in patterns.columns:
+        marked = patterns[patterns["checks"] == "initial_condition"]
+        for why, rows in marked.groupby("why", sort=False):
+            which = ", ".join(str(number[p]) for p in rows["pattern"])
+            lines += ["", *textwrap.wrap(
+                f"Pattern{'s' if len(rows) > 1 else ''} {which} check"
+                f"{'' if len(rows) > 1 else 's'} the initial condition, not a mechanism: "
+                f"{why}", 98, subsequent_indent="  ")]
     unneeded = [m for m, needed in needs.items() if not needed]
     if unneeded:
         lines.append(f"\nneeded for no pattern: {', '.join(unneeded)} (the ODD must say why "

@@ -21,7 +21,10 @@ mechanism must be needed for one of them. A pattern file declares them as data::
       - {id: ..., claim: ..., citation: ..., reason: ...}
 
 A pattern may name its own ``scenario`` and ``overrides`` (dotted keys, applied after the
-file's ``overrides``). Statistic kinds and what each reads: :mod:`normsim.analysis.patterns`.
+file's ``overrides``). One marked ``checks: initial_condition``, with a ``why``, checks the
+calibrated initial condition rather than a mechanism (a summit one step after it): no
+ablation can make it fail, and ``normsim patterns --ablate`` prints its reason instead.
+Statistic kinds and what each reads: :mod:`normsim.analysis.patterns`.
 A run *matches* a pattern when its statistic equals ``observed``; the calibration reads the
 same file as its targets.
 
@@ -73,6 +76,9 @@ DEFAULT_PATTERNS = "asean-history"
 """The shipped pattern file ``normsim patterns`` checks when given none."""
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 OUTCOMES = ("adopted", "failed", "withdrawn")
+CHECKS = ("mechanisms", "initial_condition")
+"""What a pattern checks (``checks``): the mechanisms, or only the calibrated initial
+condition (a summit one step after it: no mechanism has acted yet)."""
 REGIONAL_STAGES = ("emergence", "cascade", "internalization")
 """The region's life-cycle stages (Finnemore & Sikkink 1998), as ``steps.regional_stage``."""
 
@@ -89,6 +95,9 @@ STATISTIC = Tagged(
              "outcome": ListOf(Choice(OUTCOMES, None, "A summit's outcome."),
                                "The outcomes that match (empty: any summit)."),
              "version": Text(None, "The version tabled (a key of norm.versions)."),
+             "tabled_not": ListOf(Text(None, "A key of norm.versions."),
+                                  "Versions none of which was tabled (taken off the table, "
+                                  "or the proposal withdrawn)."),
              "blockers_include": _CODES},
             "A summit in the year(s) with one of the outcomes; every listed state blocked it.",
             one_of=(("year", "years"),)),
@@ -146,6 +155,11 @@ PATTERN = Section(
         "tolerance": Num(None, 0.0, 1.0, "The pattern holds when P(match) >= tolerance.",
                          "pattern"),
         "note": Text("", "How the claim is read into the model."),
+        "checks": Choice(CHECKS, "mechanisms", "What the pattern checks: the mechanisms "
+                         "(some ablation must make it fail), or the calibrated initial "
+                         "condition (no mechanism can act on it; it must hold).", "pattern"),
+        "why": Text("", "Why the pattern checks the initial condition (required with "
+                    "checks: initial_condition)."),
     },
     "One pattern: its claim, citation, statistic, observed value and tolerance.",
     required=("id", "level", "claim", "citation", "statistic", "observed", "tolerance"),
@@ -192,13 +206,21 @@ class Pattern:
     scenario: Scenario
     group: str
     note: str = ""
+    checks: str = "mechanisms"
+    why: str = ""
+
+    @property
+    def checks_initial_condition(self) -> bool:
+        """Whether it checks the calibrated initial condition (no ablation can fail it)."""
+        return self.checks == "initial_condition"
 
     def describe(self) -> dict[str, Any]:
         """The pattern as a plain mapping (for patterns.json)."""
         return {"id": self.id, "level": self.level, "claim": self.claim,
                 "citation": self.citation, "scenario": self.group,
                 "statistic": self.statistic, "observed": self.observed,
-                "tolerance": self.tolerance, "note": self.note}
+                "tolerance": self.tolerance, "note": self.note, "checks": self.checks,
+                "why": self.why}
 
 
 @dataclass(frozen=True)
@@ -268,6 +290,7 @@ def _check_statistic(stat: dict[str, Any], scenario: Scenario, where: str,
     versions = (data.get("norm") or {}).get("versions")
     asked = [("version", stat["version"])] if stat.get("version") else [
         (f"versions[{i}]", v) for i, v in enumerate(stat.get("versions") or [])]
+    asked += [(f"tabled_not[{i}]", v) for i, v in enumerate(stat.get("tabled_not") or [])]
     keys = [v.get("key") for v in versions or []]
     for key, version in asked if versions else ():
         if version not in keys:
@@ -320,12 +343,16 @@ def parse_patterns(raw: Any, source: str = "<memory>", text: str = "",
                                          f"{where}.scenario" if item.get("scenario") or
                                          item["overrides"] else "scenario", ctx)
         scenario = scenarios[group]
+        if item.get("checks") == "initial_condition" and not item.get("why"):
+            ctx.fail(f"{where}.why", "missing; with checks: initial_condition, say why no "
+                     "mechanism can act on the pattern")
         if scenario is None or not item.get("statistic"):
             continue
         _check_statistic(item["statistic"], scenario, f"{where}.statistic", ctx)
         patterns.append(Pattern(pid, item.get("level"), item.get("claim"),
                                 item.get("citation"), item["statistic"], item.get("observed"),
-                                item.get("tolerance"), scenario, group, item.get("note", "")))
+                                item.get("tolerance"), scenario, group, item.get("note", ""),
+                                item.get("checks", "mechanisms"), item.get("why", "")))
     if not data["patterns"]:
         ctx.fail("patterns", "at least one pattern is required")
     if ctx.problems:
@@ -473,7 +500,7 @@ def run_patterns(pset: PatternSet, *, replicates: int | None = None, seed: int |
                             "observed": p.observed, "tolerance": p.tolerance, **stats,
                             "holds": bool(stats["runs"] and stats["p_match"] >= p.tolerance),
                             "note": notes.get(p.id, ""), "claim": p.claim,
-                            "citation": p.citation,
+                            "citation": p.citation, "checks": p.checks, "why": p.why,
                             "statistic": json.dumps(p.statistic, sort_keys=True)})
                     both = joint(pd.DataFrame(flags)) if flags else pd.Series([], dtype=bool)
                     stats = proportion(both)

@@ -162,8 +162,12 @@ def NetworkView(runner: Runner, version: int) -> None:
 
 
 @solara.component
-def RunLog(model: PageModel) -> None:
-    """What this run is, notes on refused control values, and the event log."""
+def RunLog(model: PageModel, version: int) -> None:
+    """What this run is, notes on refused control values, and the event log.
+
+    ``version`` counts the steps taken: a new value redraws the log (the model object
+    itself stays the same, so it alone would not).
+    """
     with solara.Column(gap="4px", style={"height": "380px", "padding": "2px 4px"}):
         solara.HTML(tag="div", unsafe_innerHTML=_status_html(model),
                     style="font-size: 13px; line-height: 1.45")
@@ -274,7 +278,7 @@ def Page() -> None:
         Card("Single run · prior norms and support", norms)
         with solara.Div(classes=["normsim-card"]):
             solara.HTML(tag="h4", unsafe_innerHTML="Single run · status and event log")
-            RunLog(model)
+            RunLog(model, version.value)
 
 
 def _control(lever: str, spec: dict[str, Any], values: solara.Reactive[dict]) -> None:

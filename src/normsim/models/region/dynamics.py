@@ -30,7 +30,7 @@ from normsim.models.region.norms import RegionalStage, StateStage, Strategy
 
 MECHANISMS: tuple[str, ...] = (
     "persuasion", "commitment", "neighbour_influence", "cascade_socialization", "prestige",
-    "experience", "salience", "norm_resistance", "regime_fear", "identity_drift",
+    "salience", "norm_resistance", "regime_fear", "identity_drift",
     "reversal", "internalization", "versions", "withdrawal", "threshold_heterogeneity",
     "noise",
 )
@@ -137,7 +137,6 @@ class Params:
     tipping_weight: np.ndarray  # (N,) weights in the tipping share (all 1 under `count`)
     regime_insecurity: np.ndarray  # (N,)
     prestige_motive: np.ndarray  # (N,)
-    first_deployment: np.ndarray  # (N,) year of first UN deployment, inf = never
     ties: np.ndarray  # (N, N) symmetric interaction weights, zero diagonal
     entrepreneurs: tuple[Entrepreneur, ...]
     events: dict[int, tuple[Event, ...]]
@@ -157,8 +156,6 @@ class Params:
     internalization_years: int
     internalization_relaxation: float
     commitment: float
-    experience_years: float
-    receptivity_floor: float
     tipping_share: float
     internalization_share: float
     summit_interval: int
@@ -206,7 +203,7 @@ class State:
     tabled: np.ndarray  # (R,) a proposal came to this step's summit (voted or withdrawn)
     blockers: np.ndarray  # (R, N) the members whose objection counted at this step's summit
     summit: np.ndarray  # (R,) int8 Summit code of this step
-    version_tabled: np.ndarray  # (R,) int8 most ambitious version put forward, -1 = none
+    version_tabled: np.ndarray  # (R,) int8 the version put forward, -1 = none or withdrawn
     institution_version: np.ndarray  # (R,) int8 most ambitious version adopted, -1 = none
     ties: np.ndarray  # (N, N), shared: events change it alike in every replicate
     regime_insecurity: np.ndarray  # (N,), shared
@@ -302,16 +299,6 @@ def apply_events(state: State, params: Params, step: int) -> None:
             raise ValueError(f"unknown event kind {event.kind!r}")
 
 
-def experience(params: Params, step: int) -> np.ndarray:
-    """(N,) peacekeeping experience in [0, 1]: years since first UN deployment, saturating.
-
-    Non-contributors "require individual political leadership" to start; once engaged,
-    "strong institutional motivations" keep them in (004:844–846).
-    """
-    years = params.year(step) - params.first_deployment
-    return np.clip(years / params.experience_years, 0.0, 1.0)
-
-
 def lobbying_targets(state: State, params: Params, entrepreneur: Entrepreneur) -> np.ndarray:
     """(R, N) the states an entrepreneur lobbies this step, by its strategy."""
     # An entrepreneur does not lobby itself; a fellow entrepreneur is lobbied like any
@@ -339,8 +326,8 @@ def lobbying_targets(state: State, params: Params, entrepreneur: Entrepreneur) -
     return eligible & (rank < entrepreneur.targets)
 
 
-def persuasion(state: State, params: Params, receptivity: np.ndarray) -> np.ndarray:
-    """(R, N) persuasion pressure: intensity x own support x tie x credibility x receptivity.
+def persuasion(state: State, params: Params) -> np.ndarray:
+    """(R, N) persuasion pressure: intensity x own support x tie x credibility x appeal.
 
     The entrepreneur's yearly effort is shared equally among its targets, so lobbying
     fewer states presses each of them harder. An advocate persuades in proportion to its
@@ -353,7 +340,7 @@ def persuasion(state: State, params: Params, receptivity: np.ndarray) -> np.ndar
         per_target = np.divide(e.intensity, count, out=np.zeros(count.shape), where=count > 0)
         conviction = state.support[:, e.state, None]
         pressure += targets * per_target * conviction * state.ties[e.state] * e.credibility
-    return pressure * params.appeal * receptivity
+    return pressure * params.appeal
 
 
 def commitment(state: State, params: Params) -> np.ndarray:
@@ -446,9 +433,6 @@ def advance(state: State, params: Params) -> None:
 
     adopted = state.adopted
     on = params.on
-    # Experience switched off: every state as if fully experienced (no difference made).
-    expert = experience(params, step) if on("experience") else np.ones(params.n_states)
-    receptivity = params.receptivity_floor + (1.0 - params.receptivity_floor) * expert
     tipped = state.regional >= RegionalStage.CASCADE
     un, crisis, rivalry = (
         state.salience[Channel.UN_PARTNERSHIP],
@@ -457,7 +441,7 @@ def advance(state: State, params: Params) -> None:
     )
     pull = np.zeros_like(state.support)
     if on("persuasion"):
-        pull += persuasion(state, params, receptivity)
+        pull += persuasion(state, params)
     if on("commitment"):
         pull += commitment(state, params)
     if on("neighbour_influence"):
@@ -465,7 +449,7 @@ def advance(state: State, params: Params) -> None:
     if on("cascade_socialization"):
         pull += params.cascade_socialization * (tipped * state.adopter_share())[:, None]
     if on("prestige"):
-        pull += params.prestige * params.appeal * params.prestige_motive * expert
+        pull += params.prestige * params.appeal * params.prestige_motive
     if on("salience"):
         pull += (params.crisis_response * crisis + params.un_response * un
                  + params.rivalry_response * rivalry)
@@ -602,17 +586,24 @@ def _summit(state: State, params: Params, step: int) -> None:
     0 objectors; ``max_objectors`` k; a qualified majority has no objector limit, a count
     in favour and its veto holders.
 
-    **Withdrawal**: in consultation before the summit the proposer counts the *clear*
-    objectors of each version, those below their threshold by more than the acquiescence
-    margin plus ``withdrawal_margin``; when every version would fail on the clear objectors
-    alone, it withdraws the proposal (001:1 c.1776–2060: "taken off the table before a
-    discussion could get started"), and the clear objectors of the most ambitious version
-    whose objection counts (as below) are recorded as its blockers. With ``withdrawal``
-    off a proposal is always voted on.
+    **Withdrawal** (the proposer's foresight): in consultation before the summit the
+    proposer counts the *clear* objectors of each version, those below their threshold by
+    more than the acquiescence margin plus ``withdrawal_margin``, and foresees a version
+    blocked when the rule would fail on them alone (under consensus: some member is a clear
+    objector). It tables the most ambitious version it does not foresee blocked, taking the
+    more ambitious ones off the table; when it foresees every remaining version blocked it
+    withdraws the proposal (outcome ``withdrawn``, nothing tabled). Indonesia's 2011
+    proposal of an integrated capacity was "taken off the table before a discussion could
+    get started" (001:1 c.1776–2060). The summit then adopts the most ambitious version at
+    or below the tabled one that the rule accepts. ``version_tabled`` records the version
+    put forward (-1 when withdrawn). With ``withdrawal`` off the proposer tables the most
+    ambitious version and the summit decides.
 
-    The blockers recorded at a vote are the objectors to the most ambitious version put
-    forward whose objection counts, when that version did not pass: the objecting veto
-    holders if any vetoed, else every objector (none if a qualified majority fell short on
+    The blockers recorded are the members whose objection kept the most ambitious version
+    (the norm itself) from adoption, counted as the rule counts them: the objecting veto
+    holders if any vetoed, else every objector. When the proposer took it off the table (or
+    withdrew the proposal) these are its clear objectors; when it was voted on and did not
+    pass, its objectors at the vote (none if a qualified majority fell short on
     abstentions alone).
     """
     r = state.replicates
@@ -638,23 +629,30 @@ def _summit(state: State, params: Params, step: int) -> None:
     candidate = (np.arange(n_versions)[:, None] < adopted_so_far[None, :]) & available  # (V, R)
     objects, passes = _verdicts(state, params, params.acquiescence_margin)
     objects, passes = objects[:n_versions], passes[:n_versions] & candidate
-    top = 0  # the norm itself: tabled only while it is not adopted, so a candidate
-    withdrawn = np.zeros(r, dtype=bool)
+    top = 0  # the norm itself: tabled only while it is not adopted, so always a candidate
     if params.on("withdrawal"):
         clear, foreseen = _verdicts(state, params,
                                     params.acquiescence_margin + params.withdrawal_margin)
-        foreseen = foreseen[:n_versions] & candidate
+        clear, foreseen = clear[:n_versions], foreseen[:n_versions] & candidate
         withdrawn = tabled & ~foreseen.any(axis=0)
-        state.blockers |= _counted(clear[top], params) & withdrawn[:, None]
+        put_forward = np.where(withdrawn, -1, foreseen.argmax(axis=0))  # most ambitious
+        off_table = tabled & (put_forward != top)  # the norm taken off the table
+        state.blockers |= _counted(clear[top], params) & off_table[:, None]
+    else:
+        withdrawn = np.zeros(r, dtype=bool)
+        put_forward = np.where(candidate.any(axis=0), candidate.argmax(axis=0), -1)
     voted = tabled & ~withdrawn
+    # The summit considers the tabled version and the lesser ones below it.
+    passes &= np.arange(n_versions)[:, None] >= put_forward[None, :]
     any_pass = passes.any(axis=0)
     chosen = np.where(any_pass, passes.argmax(axis=0), -1)  # most ambitious accepted
     adopted = voted & any_pass
-    state.blockers |= _counted(objects[top], params) & (voted & (chosen != top))[:, None]
+    voted_on_norm = voted & (put_forward == top)
+    state.blockers |= _counted(objects[top], params) & (voted_on_norm & (chosen != top))[:, None]
     state.summit[adopted] = Summit.ADOPTED
     state.summit[voted & ~any_pass] = Summit.FAILED
     state.summit[withdrawn] = Summit.WITHDRAWN
-    state.version_tabled[tabled] = top
+    state.version_tabled[voted] = put_forward[voted]
     state.institution_version[adopted] = chosen[adopted]
     state.tabled = tabled
     state.last_tabled[tabled] = step

@@ -231,12 +231,19 @@ class RegionModel(mesa.Model):
             rule = self.norm_scenario.data["region"]["decision"]["rule"].replace("_", " ")
             outcome = Summit(int(self.state.summit[0]))
             version = self.params.version_keys[int(self.state.institution_version[0])]
+            put = int(self.state.version_tabled[0])
+            lesser = f"{self.params.version_keys[put]} tabled, the more ambitious versions " \
+                f"taken off the table (foreseen objections{by}); " if put > 0 else ""
             if outcome is Summit.WITHDRAWN:
                 text = f"proposal withdrawn before the summit (foreseen objections{by})"
             elif outcome is Summit.ADOPTED and self.state.institution[0]:
                 text = f"summit adopts the proposal ({rule})"
+            elif outcome is Summit.ADOPTED and put > 0:
+                text = f"{lesser}summit adopts the lesser version {version} ({rule})"
             elif outcome is Summit.ADOPTED:
                 text = f"summit adopts the lesser version {version} ({rule}); the rest blocked{by}"
+            elif put > 0:
+                text = f"{lesser}summit: no version passes"
             else:
                 text = f"summit: blocked{by}" if blockers else "summit: too few members in favour"
             self.events.append({"step": step, "year": year, "kind": "summit", "text": text})

@@ -125,8 +125,6 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
     version_from = np.array([max(0, (v["from"] or start) - start) for v in versions] or [0])
     tipping_weight = (column("tipping_weight") if region["tipping_rule"] == "weighted"
                       else np.ones(len(codes)))
-    first = np.array([np.inf if states[c]["first_deployment"] is None
-                      else states[c]["first_deployment"] for c in codes])
     return Params(
         codes=codes,
         start_year=start,
@@ -147,7 +145,6 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
         tipping_weight=tipping_weight,
         regime_insecurity=column("regime_insecurity"),
         prestige_motive=column("prestige_motive"),
-        first_deployment=first,
         ties=_tie_matrix(d),
         entrepreneurs=entrepreneurs,
         events={k: tuple(v) for k, v in events.items()},
@@ -167,8 +164,6 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
         internalization_years=dyn["internalization_years"],
         internalization_relaxation=dyn["internalization_relaxation"],
         commitment=dyn["commitment"],
-        experience_years=dyn["experience_years"],
-        receptivity_floor=dyn["receptivity_floor"],
         tipping_share=region["tipping_share"],
         internalization_share=region["internalization_share"],
         summit_interval=region["summit_interval"],

@@ -51,8 +51,6 @@ MECHANISMS: dict[str, str] = {
                              "state: conformity, legitimation, esteem (Finnemore & "
                              "Sikkink 1998; 002:276–284)",
     "prestige": "prestige and status from peacekeeping pull support (002:739–744; 000:95)",
-    "experience": "years of UN deployments raise receptivity and prestige (004:844–846); "
-                  "off: every state as if fully experienced",
     "salience": "crisis, UN-partnership and rivalry salience pull support (002:744–750; "
                 "002:733–735; 004:1074)",
     "norm_resistance": "the prior norms push support down, each a channel n_ik c_k "
@@ -110,7 +108,6 @@ STATE = Section(
         "name": Text(None, "Full name (defaults to the code)."),
         "cohort": Text("", "Membership cohort; states of one cohort trust each other more."),
         "subregion": Text("", "Subregion (e.g. mainland, maritime); same-subregion ties."),
-        "first_deployment": _year("Year of first UN peacekeeping deployment; null = never.", True),
         "personnel": Num(0, 0, 1e6, "Uniformed UN peacekeepers (drawn as node size).",
                          "per state", integer=True),
         "regime_insecurity": _prob(0.5, "Fear that a force is turned against the regime "
@@ -301,11 +298,6 @@ REGION = Section(
                                                     "combined clash to have fallen by this "
                                                     "share since it adopted (identity "
                                                     "drift): the norm is taken for granted."),
-                "experience_years": Num(10, 1, 200, "Years of UN deployments until full "
-                                        "peacekeeping experience (004:844–846).",
-                                        integer=True),
-                "receptivity_floor": _prob(0.3, "Receptivity to persuasion of a state "
-                                           "without peacekeeping experience (004:844)."),
                 "salience_half_life": Section(
                     {
                         "crisis": Num(2.0, 0.0, None, "Half-life of crisis salience (years); "
