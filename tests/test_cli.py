@@ -52,8 +52,14 @@ def test_summary_names_its_denominators_and_the_adopters_at_the_start(tmp_path, 
     agents = pd.read_parquet(out / "agents.parquet")
     failed = int((runs.blockers.map(len) > 0).sum())
     assert 0 < failed < len(runs)
-    assert (f"Blockers at the last failed vote (share of the {failed} runs with a failed "
-            "vote):") in text
+    assert (f"Blockers at the last proposal voted down or withdrawn (share of the {failed} "
+            "runs with one):") in text
+    failed_votes, withdrawn = (runs.failed_votes > 0).mean(), (runs.withdrawals > 0).mean()
+    assert (f"Summits: a vote failed in {failed_votes:.1%} of runs, a proposal was withdrawn "
+            f"in {withdrawn:.1%}") in text
+    forces = runs.version_adopted.value_counts()
+    assert f"    standby_group      {forces.get('standby_group', 0) / len(runs):6.1%}" in text
+    assert "(training_network held from the start)" in text
     assert ("adopters at the start (2024): IDN, MYS (2 of 10 in most runs); tipping at 4 of "
             "10 (2 more)") in text
     start = agents[agents.step == 0]

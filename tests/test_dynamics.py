@@ -19,6 +19,7 @@ from normsim.models.region.norms import (
     allowed_pairs,
 )
 from normsim.models.region.params import build_params
+from normsim.scenario import ScenarioError
 from normsim.seeds import replicate_seeds
 
 
@@ -264,7 +265,7 @@ def test_the_summit_adopts_the_most_ambitious_version_no_member_objects_to(today
         **{f"states.{c}.support": 0.95 for c in today.codes if c != "SGP"},
         "states.SGP.support": 0.15, "states.SGP.threshold": 0.8,
         "dynamics.noise": 0.0, "dynamics.threshold_sd": 0.0, "mechanisms.withdrawal": False,
-        "end_year": 2025,
+        "end_year": 2025, "norm.adopted": None,  # as before the APCN
     })
     res = run_scenario(scenario, 3, 0)
     steps = res.steps[res.steps["year"] == 2025]
@@ -291,6 +292,7 @@ def test_a_proposer_takes_the_versions_it_foresees_blocked_off_the_table(today):
         **{f"states.{c}.support": 0.95 for c in today.codes if c != "SGP"},
         "states.SGP.support": 0.15, "states.SGP.threshold": 0.8,
         "dynamics.noise": 0.0, "dynamics.threshold_sd": 0.0, "end_year": 2025,
+        "norm.adopted": None,  # as before the APCN
     })
     res = run_scenario(scenario, 3, 0)
     at = res.steps[res.steps["year"] == 2025]
@@ -353,3 +355,20 @@ def test_an_entrepreneur_is_not_pinned_and_a_lukewarm_one_persuades_little(today
     # VNM's lobbying adds intensity x support (0.25) x tie x credibility per target.
     per_target = 0.4 / 9 * 0.25 * params.ties[vnm, others] * 0.8
     np.testing.assert_allclose(extra[0, others], per_target, rtol=1e-9)
+
+
+def test_a_version_adopted_before_the_start_is_never_adopted_again(today):
+    # The APCN exists since 2011/2012 (002:665-666): a summit after 2024 can only add
+    # a more ambitious version.
+    assert today.data["norm"]["adopted"] == "training_network"
+    keys = build_params(today).version_keys
+    results = run_scenario(today.with_overrides({"entrepreneurs.IDN.intensity": 2.0}), 300,
+                           4, agents=False)
+    steps = results.steps
+    assert (steps.loc[steps.step == 0, "institution_version"] == keys[2]).all()
+    assert results.runs.version_adopted.notna().all()
+    adopted_at_summits = steps.loc[steps.summit == "adopted", "institution_version"]
+    assert len(adopted_at_summits), "the test needs some adoption"
+    assert set(adopted_at_summits) <= {"standby_group", "standing_force"}
+    with pytest.raises(ScenarioError, match="norm.adopted: 'apcn' is not a version"):
+        today.with_overrides({"norm.adopted": "apcn"})

@@ -656,7 +656,7 @@ def _json(spec: Spec) -> dict[str, Any]:
         case Choice():
             out = {"enum": list(spec.options)}
         case Text():
-            out = {"type": "string"}
+            out = {"type": ["string", "null"] if spec.default is None else "string"}
         case Flag():
             out = {"type": "boolean"}
         case Code():

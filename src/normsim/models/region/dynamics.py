@@ -130,6 +130,7 @@ class Params:
     version_keys: tuple[str, ...]  # the versions of the proposal, most ambitious first
     version_scale: np.ndarray  # (V,) each version's conflict scale, the first 1
     version_first_step: np.ndarray  # (V,) first step a version can be put to a summit
+    initial_version: int  # the most ambitious version adopted before step 0, -1 = none
     regime_conflict: float  # weight of regime insecurity on the framed regime clash
     appeal: float  # 1 - the price of localization (a weaker norm pulls less)
     support: np.ndarray  # (N,) initial support for the proposed norm
@@ -260,15 +261,15 @@ def initial_state(params: Params, generators: list[np.random.Generator]) -> Stat
         regional=np.full(r, RegionalStage.EMERGENCE, dtype=np.int8),
         threshold=threshold,
         noise=noise,
-        institution=np.zeros(r, dtype=bool),
-        adoption_step=np.full(r, -1, dtype=np.int32),
+        institution=np.full(r, params.initial_version == 0),
+        adoption_step=np.full(r, 0 if params.initial_version == 0 else -1, dtype=np.int32),
         last_tabled=np.full(r, -(10**6), dtype=np.int32),
         pending=np.zeros(r, dtype=bool),
         tabled=np.zeros(r, dtype=bool),
         blockers=np.zeros((r, n), dtype=bool),
         summit=np.zeros(r, dtype=np.int8),
         version_tabled=np.full(r, -1, dtype=np.int8),
-        institution_version=np.full(r, -1, dtype=np.int8),
+        institution_version=np.full(r, params.initial_version, dtype=np.int8),
         ties=params.ties.copy(),
         regime_insecurity=params.regime_insecurity.copy(),
         salience=params.salience.copy(),

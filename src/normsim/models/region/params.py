@@ -138,6 +138,8 @@ def build_params(scenario: Scenario, steps: int | None = None) -> Params:
         version_keys=version_keys(d),
         version_scale=scales,
         version_first_step=version_from,
+        initial_version=(-1 if norm["adopted"] is None
+                         else version_keys(d).index(norm["adopted"])),
         regime_conflict=dyn["regime_fear"] * regime_scale,
         appeal=appeal,
         support=column("support"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from normsim.models.region.norms import Framing, Strategy
+from normsim.models.region.params import DEFAULT_VERSION
 from normsim.schema import (
     Choice,
     Code,
@@ -202,6 +203,9 @@ REGION = Section(
                                    "first, the first with conflict_scale 1 (empty: the norm "
                                    "itself only, keyed `norm`); the summit adopts the most "
                                    "ambitious one the decision rule accepts (002:480–484)."),
+                "adopted": Text(None, "The most ambitious version already adopted at the "
+                                "start (a version key; null: none): a summit then considers "
+                                "only the more ambitious ones."),
                 "regime_clash": Text("", "The declared norm whose clash regime insecurity "
                                      "adds to; localized framing eases regime fear as it "
                                      "eases this clash (empty: framing leaves regime fear "
@@ -391,6 +395,10 @@ def _check_versions(data: dict, ctx: _Context) -> None:
     keys = [v.get("key") for v in versions]
     if len(set(keys)) < len(keys):
         ctx.fail("norm.versions", "a version key is listed twice")
+    adopted = data.get("norm", {}).get("adopted")
+    if adopted is not None and adopted not in (keys or [DEFAULT_VERSION]):
+        ctx.fail("norm.adopted", f"{adopted!r} is not a version of the proposal; allowed: "
+                 f"null or one of {', '.join(keys or [DEFAULT_VERSION])}")
     scales = [v.get("conflict_scale") for v in versions]
     if not all(isinstance(x, float) for x in scales):
         return

@@ -208,6 +208,22 @@ def _start_adopters(results: Results) -> pd.Series:
     return pd.Series(tally, dtype=float) / max(len(runs), 1)
 
 
+def _summits(runs: pd.DataFrame, data: dict[str, Any], end: int) -> list[str]:
+    """How the summits went: failed votes, withdrawals, and the versions adopted."""
+    n = len(runs)
+    start_version = data["norm"]["adopted"]
+    lines = [f"Summits: a vote failed in {(runs['failed_votes'] > 0).mean():.1%} of runs, a "
+             f"proposal was withdrawn in {(runs['withdrawals'] > 0).mean():.1%}",
+             f"  most ambitious version adopted by {end}"
+             + (f" ({start_version} held from the start):" if start_version else ":")]
+    adopted = runs["version_adopted"].fillna("none").value_counts()
+    for version in [v["key"] for v in data["norm"]["versions"]] or ["norm"]:
+        if version == start_version:
+            break
+        lines.append(f"    {version:<18} {adopted.get(version, 0) / n:6.1%}")
+    return lines
+
+
 def summarize(results: Results) -> str:
     """The text summary of a regional run that ``normsim run`` prints."""
     runs, meta = results.runs, results.metadata
@@ -231,9 +247,10 @@ def summarize(results: Results) -> str:
         probability_line(f"P(institutional adoption by {end})", runs["institutional_adoption"]),
         f"  adoption year                     {quantiles(runs['adoption_year'], '.0f')}",
     ]
+    lines += ["", *_summits(runs, data, end)]
     voted = runs[runs["blockers"].map(len) > 0]
-    lines += ["", "Blockers at the last failed vote (share of the "
-              f"{len(voted)} runs with a failed vote):"]
+    lines += ["", "Blockers at the last proposal voted down or withdrawn (share of the "
+              f"{len(voted)} runs with one):"]
     tally = Counter(code for blockers in voted["blockers"] for code in blockers)
     if tally:
         lines += [f"  {code}  {count / len(voted):6.1%}" for code, count in tally.most_common(5)]
