@@ -404,14 +404,18 @@ def norm_clash(norms: np.ndarray, params: Params) -> np.ndarray:
     return combine(norms * params.conflict, params.combination, params.exponent)
 
 
-def resistance(state: State, params: Params) -> np.ndarray:
+def resistance(state: State, params: Params, clash: np.ndarray | None = None) -> np.ndarray:
     """(R, N) resistance: the combined clash of the prior norms, plus regime fear.
 
     Regime insecurity adds to the clash: in the ASEAN case the more authoritarian members
     "feared creating an instrument that would later be turned against them" (001:1 c.2126).
     Switches: ``norm_resistance`` (the norms' clash), ``regime_fear`` (the regime term).
+    ``clash`` is :func:`norm_clash` of ``state.norms`` if the caller has it already.
     """
-    clash = norm_clash(state.norms, params) if params.on("norm_resistance") else 0.0
+    if not params.on("norm_resistance"):
+        clash = 0.0
+    elif clash is None:
+        clash = norm_clash(state.norms, params)
     fear = params.regime_conflict * state.regime_insecurity if params.on("regime_fear") else 0.0
     return params.resistance * (clash + fear)
 
@@ -454,18 +458,18 @@ def advance(state: State, params: Params) -> None:
     if on("salience"):
         pull += (params.crisis_response * crisis + params.un_response * un
                  + params.rivalry_response * rivalry)
-    push = resistance(state, params)
+    clash = norm_clash(state.norms, params)  # of the norms of t - 1, read thrice below
+    push = resistance(state, params, clash)
     support = state.support + pull * (1.0 - state.support) - push * state.support
     if on("noise"):
         support += params.noise * state.noise[:, step - 1, :]
     np.clip(support, 0.0, 1.0, out=support)
 
-    stage = _next_stage(state, params, support, step)
+    stage = _next_stage(state, params, support, step, clash)
     newly = (stage >= StateStage.ADOPTER) & (state.first_adoption < 0)
     state.first_adoption[newly] = step
     adopts = (stage >= StateStage.ADOPTER) & (state.stage == StateStage.RESISTANT)
-    state.clash_at_adoption = np.where(adopts, norm_clash(state.norms, params),
-                                       state.clash_at_adoption)
+    state.clash_at_adoption = np.where(adopts, clash, state.clash_at_adoption)
     state.years_adopted = np.where(stage >= StateStage.ADOPTER, state.years_adopted + 1, 0)
 
     # Identity drift: sustained adoption slowly relaxes the conflicting core norms; without
@@ -481,7 +485,8 @@ def advance(state: State, params: Params) -> None:
     state.salience *= params.salience_decay
 
 
-def _next_stage(state: State, params: Params, support: np.ndarray, step: int) -> np.ndarray:
+def _next_stage(state: State, params: Params, support: np.ndarray, step: int,
+                clash: np.ndarray) -> np.ndarray:
     """Apply the state transition table to every replicate at once.
 
     Internalization ("taken for granted", Finnemore & Sikkink 1998) needs four things at
@@ -503,7 +508,7 @@ def _next_stage(state: State, params: Params, support: np.ndarray, step: int) ->
         reverts[:] = False
     stage[reverts] = StateStage.RESISTANT
     if params.on("internalization"):
-        relaxed = norm_clash(state.norms, params) <= (
+        relaxed = clash <= (
             (1.0 - params.internalization_relaxation) * state.clash_at_adoption + 1e-12)
         tipped = (state.regional >= RegionalStage.CASCADE)[:, None]
         matures = (adopter & ~reverts & (support >= state.threshold) & relaxed & tipped

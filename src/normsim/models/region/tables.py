@@ -126,7 +126,7 @@ def tables(
         "version_adopted": _names(arrays["institution_version"][:, -1], version_keys),
         "withdrawals": (arrays["summit"] == Summit.WITHDRAWN).sum(axis=1),
         "failed_votes": (arrays["summit"] == Summit.FAILED).sum(axis=1),
-    })
+    }, copy=False)  # fresh arrays: no copy, no block consolidation (half the time)
 
     step_index = np.tile(np.arange(t1), r)
     run_index = np.repeat(np.arange(r), t1)
@@ -147,7 +147,7 @@ def tables(
         "summit": _names(arrays["summit"].ravel(), SUMMIT_NAMES),
         "version_tabled": _names(arrays["version_tabled"].ravel(), version_keys),
         "institution_version": _names(arrays["institution_version"].ravel(), version_keys),
-    })
+    }, copy=False)
 
     agents = None
     if with_agents:
@@ -164,7 +164,7 @@ def tables(
                for j, k in enumerate(norm_keys)},
             "blocked": arrays["blockers"].reshape(cells),
             "threshold": arrays["threshold"].reshape(cells),
-        })
+        }, copy=False)
     return runs, steps, agents
 
 
