@@ -370,5 +370,5 @@ def test_a_version_adopted_before_the_start_is_never_adopted_again(today):
     adopted_at_summits = steps.loc[steps.summit == "adopted", "institution_version"]
     assert len(adopted_at_summits), "the test needs some adoption"
     assert set(adopted_at_summits) <= {"standby_group", "standing_force"}
-    with pytest.raises(ScenarioError, match="norm.adopted: 'apcn' is not a version"):
+    with pytest.raises(ScenarioError, match=r"norm\.adopted: 'apcn' is not a version"):
         today.with_overrides({"norm.adopted": "apcn"})

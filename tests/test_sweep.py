@@ -21,8 +21,7 @@ from normsim.experiments import executors
 from normsim.experiments.store import run_sweep
 from normsim.experiments.sweepfile import load_sweep, parse_sweep
 from normsim.experiments.tasks import plan_tasks
-from normsim.models.region import run_trajectories
-from normsim.models.region.tables import tables
+from normsim.models import get_kind
 from normsim.scenario import ScenarioError
 from normsim.seeds import run_seed
 
@@ -258,10 +257,9 @@ def test_every_row_records_its_seed_and_the_seed_replays_the_run(tiny_results):
     for row in runs.sample(5, random_state=1).itertuples():
         assert row.seed == run_seed(sweep.seed, row.point_id, row.replicate)
         scenario = sweep.point_scenario(row.point_id)
-        arrays = run_trajectories(scenario, [int(row.seed)])
-        alone, _, _ = tables(
-            arrays, scenario.codes, scenario.data["start_year"], [int(row.seed)], [0], [0], False
-        )
+        kind = get_kind(scenario.kind)
+        arrays = kind.simulate(scenario, [int(row.seed)])
+        alone, _, _ = kind.tables(scenario, arrays, [int(row.seed)], [0], [0], False)
         assert bool(alone.cascade_reached[0]) == row.cascade_reached
         assert alone.final_adopter_share[0] == row.final_adopter_share
         assert list(alone.adoption_order[0]) == list(row.adoption_order)

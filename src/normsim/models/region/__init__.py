@@ -112,8 +112,8 @@ class RegionKind:
                run_ids: list[int], replicates: list[int], agents: bool) -> Tables:
         """Runs, steps and (with ``agents``) per-state tables of the trajectories."""
         return tables(raw, scenario.codes, scenario.data["start_year"], seeds, run_ids,
-                      replicates, agents, tuple(scenario.data["norms"]),
-                      version_keys(scenario.data))
+                      replicates, agents, norm_keys=tuple(scenario.data["norms"]),
+                      version_keys=version_keys(scenario.data))
 
     def summarize(self, results: Results) -> str:
         """Cascade and adoption probabilities, blockers and the adoption order."""

@@ -75,9 +75,10 @@ def tables(
     seeds: list[int],
     run_ids: list[int],
     replicates: list[int],
-    with_agents: bool = True,
-    norm_keys: tuple[str, ...] = (),
-    version_keys: tuple[str, ...] = ("norm",),
+    with_agents: bool,
+    *,
+    norm_keys: tuple[str, ...],
+    version_keys: tuple[str, ...],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Build the runs, steps and agents tables from stacked trajectories (R, T + 1, ...).
 
