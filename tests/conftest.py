@@ -4,11 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from normsim.scenario import Scenario, load_scenario
+from normsim.scenario import Scenario, load_scenario, resolve_path, shipped_names
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 ASEAN_SCENARIOS = sorted(SCENARIOS.glob("asean-*.yaml"))
+SCENARIO_FILES = [resolve_path(name) for name in shipped_names("scenario")]
+"""Every shipped scenario file (not the sweeps, patterns or calibrations beside them)."""
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,10 @@ SUBSTITUTIONS: tuple[tuple[str, str, str], ...] = (
      "size: 20 runs per scenario and row, not 1,000"),
     ("--out results/watts-window ", "--out results/watts-window --replicates 2 ",
      "size: 646 runs, not 32,300"),
+    ("--out results/calibration --workers 2", "--out results/calibration --workers 1 "
+     "--population 20 --generations 1 --predictive-draws 5",
+     "size: 20 particles and one generation, not 1,000 and four"),
+    ("--draws 100 -n 1000", "--draws 5 -n 20", "size"),
     ("normsim viz asean-2024 --port 8765", "serve_and_check {port} normsim viz asean-2024 "
      "--port {port}", "a server: started, checked to answer on 127.0.0.1, then stopped"),
 )

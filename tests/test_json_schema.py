@@ -16,12 +16,10 @@ from normsim.scenario import read_yaml
 from normsim.scenario.load import _parse
 from normsim.schema import json_schema
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIO_FILES, SCENARIOS
 
 jsonschema = pytest.importorskip("jsonschema")  # the dev extra
 
-SCENARIO_FILES = sorted(p for p in SCENARIOS.rglob("*.yaml")
-                        if not {"sweeps", "patterns"} & set(p.parts))
 SWEEP_FILES = sorted((SCENARIOS / "sweeps").glob("*.yaml"))
 
 

@@ -24,7 +24,7 @@ from normsim.scenario import (
 )
 from normsim.schema import parameter_rows, parameter_table
 
-from .conftest import ASEAN_SCENARIOS, ROOT, SCENARIOS
+from .conftest import ASEAN_SCENARIOS, ROOT, SCENARIO_FILES, SCENARIOS
 
 ISO3 = ("BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM")
 CITATION = re.compile(r"\b00[0-4]:\d|[A-Z][a-z]+[^#]{0,25}\b(19|20)\d\d\b")  # seed or literature
@@ -46,8 +46,6 @@ def test_shipped_scenarios_load_with_the_ten_members(path):
     assert params.entrepreneurs, "every ASEAN scenario has Indonesia as entrepreneur"
 
 
-SCENARIO_FILES = sorted(p for p in SCENARIOS.rglob("*.yaml")
-                        if not {"sweeps", "patterns"} & set(p.parts))
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)

@@ -9,11 +9,12 @@ with exit code 1 and one line, and leaves the folder as it was.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from normsim import __version__
 from normsim.models import DEFAULT_KIND, KINDS, get_kind
@@ -65,6 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:
         claim(args.out, overwrite=args.overwrite)  # before any computation
     progress = sys.stderr.isatty() and not args.quiet
+    if args.posterior is not None:
+        return _run_posterior(args, scenario, kind)
     results = run_scenario(
         scenario, args.replicates, args.seed, engine=args.engine,
         agents=not args.no_agents, progress=progress,
@@ -73,6 +76,119 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:
         written = results.write(args.out, overwrite=args.overwrite)
         print(f"\nwrote {', '.join(written)} to {args.out}")
+    return 0
+
+
+def _run_posterior(args: argparse.Namespace, scenario: Any, kind: Any) -> int:
+    """``run --posterior DIR``: runs over parameter sets drawn from a calibration's posterior."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from normsim.analysis.posterior import format_posterior, posterior_probability
+    from normsim.experiments.calibration import check_fitted_keys
+    from normsim.experiments.replicates import run_scenario
+    from normsim.results import Results
+    from normsim.seeds import run_seed
+
+    folder = args.posterior
+    if not (folder / "metadata.json").is_file() or not (folder / "posterior.parquet").is_file():
+        raise UsageError(f"--posterior {folder}: no finished calibration here (metadata.json "
+                         "or posterior.parquet is missing); give a folder written by "
+                         "normsim calibrate")
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    priors = meta["calibration"]["priors"]
+    problems = check_fitted_keys(scenario, priors)
+    if problems:
+        raise UsageError(f"--posterior {folder}: the scenario {scenario.name} cannot take the "
+                         "fitted parameters: " + "; ".join(f"{q.path}: {q.message}"
+                                                         for q in problems))
+    post = pd.read_parquet(folder / "posterior.parquet")
+    draws = args.draws
+    per_draw = max(1, args.replicates // draws)
+    rng = np.random.default_rng(run_seed(args.seed, 0xC0FFEE))
+    w = post["weight"].to_numpy(dtype=float)
+    picks = rng.choice(len(post), size=draws, p=w / w.sum())
+    tables: dict[str, list[pd.DataFrame]] = {"runs": [], "steps": [], "agents": []}
+    offset = 0
+    for d, i in enumerate(picks):
+        theta = {p["key"]: float(post.iloc[i][p["name"]]) for p in priors}
+        res = run_scenario(scenario.with_overrides(theta), per_draw, run_seed(args.seed, d),
+                           engine=args.engine, agents=not args.no_agents)
+        for name in tables:
+            table = getattr(res, name)
+            if table is None:
+                continue
+            table = table.copy()
+            table["run_id"] = table["run_id"] + offset
+            table.insert(0, "draw_id", d)
+            if name == "runs":
+                for p in priors:
+                    table[p["name"]] = theta[p["key"]]
+            tables[name].append(table)
+        offset += per_draw
+    runs = pd.concat(tables["runs"], ignore_index=True)
+    steps = pd.concat(tables["steps"], ignore_index=True)
+    agents = pd.concat(tables["agents"], ignore_index=True) if tables["agents"] else None
+    metadata = {**res.metadata, "replicates": len(runs), "posterior": {
+        "folder": folder.name, "draws": draws, "runs_per_draw": per_draw,
+        "calibration_hash": meta.get("hashes", {}).get("combined"),
+        "fitted": [p["key"] for p in priors]}}
+    summary = posterior_probability(runs)
+    print(f"{scenario.name}: {draws} posterior draws x {per_draw} runs")
+    print(format_posterior(summary, scenario.data.get("end_year")))
+    if args.out is not None:
+        written = Results(runs, steps, agents, metadata).write(args.out,
+                                                               overwrite=args.overwrite)
+        print(f"\nwrote {', '.join(written)} to {args.out}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit a calibration file by ABC-SMC (pyabc) into --out."""
+    from normsim.experiments.calibration import ResumeError, calibrate, load_calibration
+
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        raise UsageError("calibrate needs pyabc: pip install 'normsim[calibrate]'") from None
+    cal = load_calibration(args.calibration)
+    if args.population is not None or args.generations is not None:  # a quick look
+        cal = dataclasses.replace(cal, population=args.population or cal.population,
+                                  generations=args.generations or cal.generations)
+    if args.resume and args.overwrite:
+        raise UsageError("--resume continues the calibration in --out; --overwrite replaces "
+                         "it: give one")
+    from normsim.plotting.calibration import plot_calibration
+
+    try:
+        result = calibrate(cal, args.out, workers=args.workers, scheduler=args.scheduler,
+                           resume=args.resume, overwrite=args.overwrite,
+                           predictive_draws=args.predictive_draws,
+                           figures=lambda folder, meta: plot_calibration(folder, meta))
+    except ResumeError as err:
+        raise UsageError(f"--resume: {err}") from None
+    except KeyboardInterrupt:
+        print(f"normsim: interrupted; the finished generations are kept in "
+              f"{args.out / 'history.db'}: rerun with --resume to continue", file=sys.stderr)
+        return 130
+    meta = result["meta"]
+    post = result["posterior"]
+    print(f"{cal.name}: {meta['generations']} generations ({meta['stopped']}), "
+          f"{int(result['diagnostics']['simulations'].sum())} simulations, "
+          f"{meta['seconds_this_session']:.1f} s this session")
+    w = post["weight"]
+    for p in cal.priors:
+        mean = float((post[p.name] * w).sum() / w.sum())
+        print(f"  {p.name:<24} posterior mean {mean:.4g}  prior [{p.low:g}, {p.high:g}]")
+    pred = result["predictive"]
+    both = pred.pivot(index="target", columns="under", values="p_match")
+    print("  P(match)  prior -> posterior")
+    for t in dict.fromkeys(pred["target"]):
+        print(f"  {t:<28} {both.loc[t, 'prior']:.2f} -> {both.loc[t, 'posterior']:.2f}")
+    print(f"wrote history.db, posterior.parquet, diagnostics.csv, predictive.csv, figures, "
+          f"metadata.json to {args.out}")
     return 0
 
 
@@ -372,7 +488,38 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true",
                      help="replace the results already in --out, as a whole")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.add_argument("--posterior", type=Path, default=None, metavar="DIR",
+                     help="draw parameter sets from the posterior of a normsim calibrate "
+                     "folder and run replicates/draws runs per draw")
+    run.add_argument("--draws", type=_positive, default=100,
+                     help="posterior draws with --posterior (default 100)")
     run.set_defaults(handler=cmd_run)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="fit parameters to a pattern file by ABC-SMC (needs pyabc)",
+        description="ABC-SMC (pyabc) of a calibration file: pyabc's SQLite history is "
+        "written to --out as it runs; --resume continues an interrupted calibration.")
+    calibrate.add_argument("calibration", help="calibration YAML file, or a shipped name "
+                           "(asean-history)")
+    calibrate.add_argument("--out", type=Path, default=Path("calibration"),
+                           help="output folder (default ./calibration)")
+    calibrate.add_argument("--overwrite", action="store_true",
+                           help="replace what --out holds")
+    where = calibrate.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive, default=None,
+                       help="local processes (default 1: reproducible)")
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="address of a running Dask scheduler")
+    calibrate.add_argument("--resume", action="store_true",
+                           help="continue the calibration in --out")
+    calibrate.add_argument("--population", type=_positive, default=None,
+                           help="particles per generation (default: the file's)")
+    calibrate.add_argument("--generations", type=_positive, default=None,
+                           help="at most this many generations (default: the file's)")
+    calibrate.add_argument("--predictive-draws", type=_positive, default=200,
+                           help="draws from the posterior and from the prior for the "
+                           "posterior-predictive check, one run each (default 200)")
+    calibrate.set_defaults(handler=cmd_calibrate)
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", nargs="+", help="scenario YAML files or names")

@@ -13,8 +13,9 @@ SCENARIO_DIR = Path(str(resources.files("normsim.scenarios")))
 ``scenarios/`` folder (``pyproject.toml`` maps it), in a wheel and an editable install alike.
 Find files in it by name with :func:`resolve_path`, list them with :func:`shipped_names`."""
 
-type FileKind = Literal["scenario", "sweep", "patterns"]
-SHIPPED_FOLDER: dict[FileKind, str] = {"scenario": "", "sweep": "sweeps", "patterns": "patterns"}
+type FileKind = Literal["scenario", "sweep", "patterns", "calibration"]
+SHIPPED_FOLDER: dict[FileKind, str] = {"scenario": "", "sweep": "sweeps", "patterns": "patterns",
+                                     "calibration": "calibration"}
 """Where each kind of shipped file lives under :data:`SCENARIO_DIR`."""
 
 
@@ -24,7 +25,8 @@ def shipped_names(kind: FileKind = "scenario") -> tuple[str, ...]:
     Args:
         kind: ``scenario`` (``asean-2024``, ``threshold/watts-2002``: every YAML file outside
             ``sweeps/`` and ``patterns/``), ``sweep`` (``asean-levers``: the files in
-            ``sweeps/``) or ``patterns`` (``asean-history``: the files in ``patterns/``).
+            ``sweeps/``), ``patterns`` (``asean-history``: the files in ``patterns/``) or
+            ``calibration`` (``asean-history``: the files in ``calibration/``).
 
     Returns:
         Names as :func:`resolve_path` takes them: relative, ``/``-separated, without ``.yaml``.
@@ -44,12 +46,13 @@ def resolve_path(name: str | Path, kind: FileKind = "scenario", *,
     an existing file is returned as it is. Otherwise it is the name of a file shipped with
     normsim (:func:`shipped_names`), found through :mod:`importlib.resources` from any
     folder: ``asean-2024`` or ``threshold/watts-2002.yaml`` for a scenario, ``asean-levers``
-    for a sweep (in ``sweeps/``), ``asean-history`` for patterns (in ``patterns/``);
-    ``.yaml`` may be left off.
+    for a sweep (in ``sweeps/``), ``asean-history`` for patterns (in ``patterns/``) and for
+    a calibration (in ``calibration/``); ``.yaml`` may be left off.
 
     Args:
         name: a path or a shipped name.
-        kind: what is looked for: a ``scenario``, ``sweep`` or ``patterns`` file.
+        kind: what is looked for: a ``scenario``, ``sweep``, ``patterns`` or
+            ``calibration`` file.
         relative_to: the folder a relative path starts from (the including file's folder for
             ``extends:`` and a sweep's ``scenario:``).
 
