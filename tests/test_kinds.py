@@ -197,3 +197,12 @@ def test_the_experiment_layer_and_cli_never_ask_which_kind_it_is():
                        '== "threshold"', '!= "threshold"'):
             assert branch not in text, (path, branch)
         assert "IDN" not in text, path
+
+
+def test_a_kind_without_a_page_is_refused_by_viz(coin, tmp_path, capsys):
+    from normsim.cli import main
+
+    (tmp_path / "coin.yaml").write_text("kind: coin\nsteps: 2\n")
+    assert main(["viz", str(tmp_path / "coin.yaml")]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "coin scenarios have no browser page; the kinds with one: region, threshold")

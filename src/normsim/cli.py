@@ -157,6 +157,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.population is not None or args.generations is not None:  # a quick look
         cal = dataclasses.replace(cal, population=args.population or cal.population,
                                   generations=args.generations or cal.generations)
+    if args.out is None:  # as sweeps: results/<name>
+        args.out = Path("results") / cal.name
     if args.resume and args.overwrite:
         raise UsageError("--resume continues the calibration in --out; --overwrite replaces "
                          "it: give one")
@@ -435,8 +437,9 @@ def cmd_viz(args: argparse.Namespace) -> int:
     scenario = load_scenario(name)
     page = get_kind(scenario.kind).page
     if page is None:
-        raise UsageError(f"{name}: a {scenario.kind} scenario; the browser page shows ASEAN "
-                         "scenarios")
+        with_page = ", ".join(k.name for k in KINDS.values() if k.page)
+        raise UsageError(f"{name}: {scenario.kind} scenarios have no browser page; the kinds "
+                         f"with one: {with_page}")
     path = resolve_path(name).resolve()
     opens = path.stem if path.parent == SCENARIO_DIR.resolve() else str(path)
     with socket.socket() as probe:
@@ -501,8 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
         "written to --out as it runs; --resume continues an interrupted calibration.")
     calibrate.add_argument("calibration", help="calibration YAML file, or a shipped name "
                            "(asean-history)")
-    calibrate.add_argument("--out", type=Path, default=Path("calibration"),
-                           help="output folder (default ./calibration)")
+    calibrate.add_argument("--out", type=Path, default=None,
+                           help="output folder (default results/<calibration name>)")
     calibrate.add_argument("--overwrite", action="store_true",
                            help="replace what --out holds")
     where = calibrate.add_mutually_exclusive_group()

@@ -13,6 +13,7 @@ writes is the kind's (``normsim.models.<kind>.tables``).
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import subprocess
@@ -126,6 +127,19 @@ def nullable(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
 
 
+@functools.cache
+def _provenance() -> dict[str, Any]:
+    """Versions and the git commit, asked once per process.
+
+    Calibrations and the page's ensemble call :func:`make_metadata` thousands of times.
+    """
+    return {
+        "normsim_version": version("normsim"),
+        "mesa_version": version("mesa"),
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+        "git_commit": _git_commit(),
+    }
 
 
 def _git_commit() -> str | None:
@@ -143,11 +157,7 @@ def make_metadata(scenario: Any, master_seed: int, replicates: int, engine: str,
                   steps: int) -> dict[str, Any]:
     """The provenance record written beside the tables."""
     return {
-        "normsim_version": version("normsim"),
-        "mesa_version": version("mesa"),
-        "python_version": platform.python_version(),
-        "numpy_version": np.__version__,
-        "git_commit": _git_commit(),
+        **_provenance(),
         "scenario_name": scenario.name,
         "scenario_file": Path(scenario.source).name,
         "scenario_hash": scenario.digest,
