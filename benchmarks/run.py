@@ -4,6 +4,10 @@ Measures, in one run on this machine, and prints as a Markdown table (the same f
 to the JSON file, if asked for):
 
 * ``asean_batch_vs_mesa_speedup``: the ASEAN scenario, batch engine against Mesa;
+* ``asean_engine_over_rng_floor``: the batch engine advancing 2,000 replicates of
+  asean-2024 for 16 steps, from their integer run seeds to the final state (random streams
+  included), over one bulk ``standard_normal`` call drawing as many normals, timed in turns
+  (target <= 5);
 * ``threshold_step_over_matvec``: the slowest synchronous step of a full global cascade
   over the time of one bare scipy CSR ``A @ x`` on the same Erdős–Rényi graph (z = 4),
   for N = 10^4, 10^5, 10^6 (target <= 3 at 10^6); the mean step and a whole ``simulate``
@@ -121,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     out["asean_batch_vs_mesa_speedup"] = asean.get("speedup")
     out["asean_details"] = asean
 
+    print("ASEAN engine vs. the bare draws ...", file=sys.stderr)
+    floor = bench_asean.engine_over_rng_floor(2000, 5 if quick else 15)
+    out["asean_engine_over_rng_floor"] = floor.get("ratio")
+    out["asean_engine_details"] = floor
+
     print("viz ensemble update ...", file=sys.stderr)
     viz = bench_viz.ensemble_update(500, 2 if quick else 5)
     out["viz_ensemble_update_seconds"] = viz.get("update_seconds")
@@ -133,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nwrote {args.json}")
     failed = [
         name
-        for name, ok in (("ndlib identical", out.get("ndlib_identical_final_adopters", True)),)
+        for name, ok in (("ndlib identical", out.get("ndlib_identical_final_adopters", True)),
+                         ("asean runs alone identical",
+                          out.get("asean_engine_details", {}).get("same_runs_alone", True)))
         if not ok
     ]
     if failed:
@@ -164,6 +175,18 @@ def print_table(out: dict) -> None:
                 ">= 100",
             )
         )
+    engine = out.get("asean_engine_details", {})
+    if "error" in engine or not engine:
+        rows.append(("asean_engine_over_rng_floor", f"n/a ({engine.get('error', 'not run')})",
+                     "<= 5"))
+    else:
+        rows.append((
+            "asean_engine_over_rng_floor",
+            f"{engine['ratio']:.1f} ({engine['engine_ms']:.1f} ms for {engine['replicates']:,} "
+            f"replicates x {engine['steps']} steps vs {engine['floor_ms']:.2f} ms for "
+            f"{engine['normals']:,} normals; the same runs alone: {engine['same_runs_alone']})",
+            "<= 5",
+        ))
     viz = out.get("viz_details", {})
     if "error" in viz or not viz:
         rows.append(("viz_ensemble_update_seconds", f"n/a ({viz.get('error', 'not run')})",

@@ -1,6 +1,7 @@
 """Docs that run: the README's commands in order and its Python examples, the ODD's tables."""
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -28,9 +29,9 @@ def _blocks(language: str) -> list[str]:
 SUBSTITUTIONS: tuple[tuple[str, str, str], ...] = (
     ("python3.12 -m venv .venv && ", "",
      "the copy's .venv is this test's environment (CI: made by scripts/setup.sh), not a new one"),
-    ("pip install -e . && ", "",
-     "that environment has normsim installed editable from the checkout; installing the "
-     "copy would repoint it"),
+    (' && pip install -e ".[calibrate]"', "",
+     "that environment has normsim installed editable from the checkout, with every extra; "
+     "installing the copy would repoint it"),
     ("bash scripts/setup.sh && pytest", "pytest --collect-only -q",
      "the same environment; the suite that runs this test is collected, not run again"),
     ('pip install -e ".[viz]"', "", "the same environment, with every extra installed"),
@@ -48,6 +49,12 @@ SUBSTITUTIONS: tuple[tuple[str, str, str], ...] = (
      "--population 20 --generations 1 --predictive-draws 5",
      "size: 20 particles and one generation, not 1,000 and four"),
     ("--draws 100 -n 1000", "--draws 5 -n 20", "size"),
+    ("--draws 20 --out results/asean-levers-posterior",
+     "--draws 1 --replicates 1 --out results/asean-levers-posterior",
+     "size: 1,080 runs over one draw, not 108,000 over 20"),
+    ("--out docs/figures --overwrite", "--out docs/figures --overwrite --replicates 4 "
+     "--draws 2 --workers 1", "size: 4 runs per setting over 2 draws, not 1,000 over 100 "
+     "(the copy's docs/figures are replaced, as the command is meant to)"),
     ("normsim viz asean-2024 --port 8765", "serve_and_check {port} normsim viz asean-2024 "
      "--port {port}", "a server: started, checked to answer on 127.0.0.1, then stopped"),
 )
@@ -102,7 +109,7 @@ def test_readme_commands_run_as_written_in_order_in_a_fresh_shell(tmp_path):
     Only :data:`SUBSTITUTIONS` is changed. The copy's ``.venv`` is a link to the environment
     running this test (the README makes and fills it; here it exists), and the shell's
     ``PATH`` does not hold that environment, so a command that needs the README's
-    ``source .venv/bin/activate`` fails as it would for a reader. About 40 s.
+    ``source .venv/bin/activate`` fails as it would for a reader. About a minute and a half.
     """
     repo = tmp_path / "normsim"
     _copy_of_the_checkout(repo)
@@ -124,14 +131,17 @@ def test_readme_commands_run_as_written_in_order_in_a_fresh_shell(tmp_path):
         with contextlib.suppress(ProcessLookupError):  # a server left behind by a failure
             os.killpg(shell.pid, signal.SIGTERM)
     assert shell.returncode == 0, f"{out[-3000:]}\n{err[-3000:]}"
-    assert "P(cascade by 2040)" in out
+    assert "P(cascade by 2040)" in out and "credible interval" in out
     assert f"http://127.0.0.1:{port}/" in out
     results = repo / "results"
     for made in ("asean-2024/runs.parquet", "asean-levers/runs.parquet",
+                 "calibration/posterior.parquet", "asean-levers-posterior/runs.parquet",
                  "asean-sensitivity/sensitivity.csv", "watts/runs.parquet",
                  "watts-window/figures/cascade_window.png"):
         assert (results / made).is_file(), made
     assert list((results / "asean-levers" / "figures").glob("*.svg"))
+    record = json.loads((repo / "docs" / "figures" / "figures.json").read_text())
+    assert record["posterior"]["draws"] == 2, "the README's figures command did not run"
 
 
 def test_readme_python_examples_run(tmp_path, monkeypatch):

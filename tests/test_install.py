@@ -110,4 +110,6 @@ def test_installed_package_runs_named_scenarios_and_a_sweep_from_another_folder(
     model, picker = text.splitlines()
     assert model == "IDN"
     assert set(picker.split()) == {"asean-2003", "asean-2011", "asean-2015", "asean-2024",
-                                   "asean-2024-localized", "examples/un-security-council"}
+                                   "asean-2024-localized", "examples/un-security-council",
+                                   "null/asean-2003-constant-resistance",  # calibration's
+                                   "null/asean-2003-pure-threshold"}       # null models

@@ -132,13 +132,16 @@ def test_a_new_kind_runs_through_the_run_and_sweep_commands(coin, tmp_path, caps
 
 
 def test_one_seed_scheme_for_replicates_and_sweep_points():
+    def block(sequence: np.random.SeedSequence) -> int:  # a block seed: 53 bits
+        return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(11))
+
     for master in (0, 7, 2**40):
-        spawned = np.random.SeedSequence(master).spawn(20)
-        assert replicate_seeds(master, 20) == [
-            int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in spawned]
-        child = spawned[3].spawn(5)[4]
-        assert run_seed(master, 3, 4) == int(child.generate_state(1, np.uint64)[0]
-                                             >> np.uint64(1))
+        blocks = np.random.SeedSequence(master).spawn(2)
+        assert replicate_seeds(master, 1030) == [
+            block(blocks[r // 1024]) << 10 | r % 1024 for r in range(1030)]
+        point_blocks = np.random.SeedSequence(master).spawn(4)[3].spawn(2)  # point 3
+        assert run_seed(master, 3, 4) == block(point_blocks[0]) << 10 | 4
+        assert run_seed(master, 3, 1024 + 4) == block(point_blocks[1]) << 10 | 4
 
 
 # Lower layers never import higher ones. Each entry: a package (or module) and the normsim

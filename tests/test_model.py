@@ -31,9 +31,9 @@ def test_agents_show_exactly_the_array_state():
     for _ in range(5):
         model.step()
         for agent in model.agents:
-            assert agent.support == model.state.support[0, agent.index]
-            assert agent.stage is StateStage(model.state.stage[0, agent.index])
-            assert list(agent.norms.values()) == model.state.norms[0, agent.index].tolist()
+            assert agent.support == model.state.support[agent.index, 0]
+            assert agent.stage is StateStage(model.state.stage[agent.index, 0])
+            assert list(agent.norms.values()) == model.state.norms[:, agent.index, 0].tolist()
 
 
 def test_model_runs_to_the_horizon_and_collects_one_row_per_step():
@@ -49,7 +49,7 @@ def test_model_runs_to_the_horizon_and_collects_one_row_per_step():
 
 
 def test_event_log_records_proposals_summits_and_blockers():
-    model = RegionModel("asean-2003", rng=3)  # a run in which some state adopts
+    model = RegionModel("asean-2003", rng=0)  # a run in which some state adopts
     model.run_model()
     kinds = {e["kind"] for e in model.events}
     assert {"proposal", "summit", "stage"} <= kinds

@@ -17,13 +17,14 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_three_notebooks_without_outputs_each_naming_its_command():
-    assert [p.stem for p in NOTEBOOKS] == ["01-historical-episodes", "02-levers", "03-sensitivity"]
+def test_there_are_four_notebooks_without_outputs_each_naming_its_command():
+    assert [p.stem for p in NOTEBOOKS] == ["01-historical-episodes", "02-levers", "03-sensitivity",
+                                           "04-calibration"]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         first = nb.cells[0]
         assert first.cell_type == "markdown"
-        assert re.search(r"^normsim (run|sweep) ", first.source, re.MULTILINE), path.name
+        assert re.search(r"^normsim (run|sweep|calibrate) ", first.source, re.MULTILINE), path.name
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None, path.name

@@ -231,8 +231,9 @@ def test_seeds_come_from_the_master_seed_per_point_and_replicate():
     master, points, replicates = 11, 5, 4
     tree = np.random.SeedSequence(master).spawn(points)
     for p in range(points):
-        for r, child in enumerate(tree[p].spawn(replicates)):
-            expected = int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
+        block = tree[p].spawn(1)[0]  # replicates 0..1023 of point p
+        for r in range(replicates):
+            expected = int(block.generate_state(1, np.uint64)[0] >> np.uint64(11)) << 10 | r
             assert run_seed(master, p, r) == expected
     seeds = {run_seed(master, p, r) for p in range(points) for r in range(replicates)}
     assert len(seeds) == points * replicates

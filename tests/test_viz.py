@@ -69,7 +69,8 @@ def test_page_model_has_the_model_signature():
 
 def test_controls_offer_only_valid_choices():
     params = model_params("asean-2024")
-    names = {p.stem for p in SCENARIOS.glob("*.yaml")} | {"examples/un-security-council"}
+    names = ({p.stem for p in SCENARIOS.glob("*.yaml")} | {"examples/un-security-council"}
+             | {f"null/{p.stem}" for p in SCENARIOS.glob("null/*.yaml")})  # calibration nulls
     assert set(params["scenario"]["values"]) == names  # every regional scenario
     assert params["scenario"]["value"] == "asean-2024"
     assert params["co_entrepreneur"]["values"][0] == NO_STATE

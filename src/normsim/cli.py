@@ -80,74 +80,47 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_posterior(args: argparse.Namespace, scenario: Any, kind: Any) -> int:
-    """``run --posterior DIR``: runs over parameter sets drawn from a calibration's posterior."""
-    import json
+    """``run --posterior DIR``: runs over parameter sets drawn from a calibration's posterior.
 
-    import numpy as np
-    import pandas as pd
-
+    The drawing and running live in :mod:`normsim.experiments.posterior`; this prints the
+    summary and writes the tables.
+    """
     from normsim.analysis.posterior import format_posterior, posterior_probability
-    from normsim.experiments.calibration import check_fitted_keys
-    from normsim.experiments.replicates import run_scenario
-    from normsim.results import Results
-    from normsim.seeds import run_seed
+    from normsim.experiments.posterior import PosteriorError, posterior_draws, run_posterior
 
-    folder = args.posterior
-    if not (folder / "metadata.json").is_file() or not (folder / "posterior.parquet").is_file():
-        raise UsageError(f"--posterior {folder}: no finished calibration here (metadata.json "
-                         "or posterior.parquet is missing); give a folder written by "
-                         "normsim calibrate")
-    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    priors = meta["calibration"]["priors"]
-    problems = check_fitted_keys(scenario, priors)
-    if problems:
-        raise UsageError(f"--posterior {folder}: the scenario {scenario.name} cannot take the "
-                         "fitted parameters: " + "; ".join(f"{q.path}: {q.message}"
-                                                         for q in problems))
-    post = pd.read_parquet(folder / "posterior.parquet")
-    draws = args.draws
-    per_draw = max(1, args.replicates // draws)
-    rng = np.random.default_rng(run_seed(args.seed, 0xC0FFEE))
-    w = post["weight"].to_numpy(dtype=float)
-    picks = rng.choice(len(post), size=draws, p=w / w.sum())
-    tables: dict[str, list[pd.DataFrame]] = {"runs": [], "steps": [], "agents": []}
-    offset = 0
-    for d, i in enumerate(picks):
-        theta = {p["key"]: float(post.iloc[i][p["name"]]) for p in priors}
-        res = run_scenario(scenario.with_overrides(theta), per_draw, run_seed(args.seed, d),
-                           engine=args.engine, agents=not args.no_agents)
-        for name in tables:
-            table = getattr(res, name)
-            if table is None:
-                continue
-            table = table.copy()
-            table["run_id"] = table["run_id"] + offset
-            table.insert(0, "draw_id", d)
-            if name == "runs":
-                for p in priors:
-                    table[p["name"]] = theta[p["key"]]
-            tables[name].append(table)
-        offset += per_draw
-    runs = pd.concat(tables["runs"], ignore_index=True)
-    steps = pd.concat(tables["steps"], ignore_index=True)
-    agents = pd.concat(tables["agents"], ignore_index=True) if tables["agents"] else None
-    metadata = {**res.metadata, "replicates": len(runs), "posterior": {
-        "folder": folder.name, "draws": draws, "runs_per_draw": per_draw,
-        "calibration_hash": meta.get("hashes", {}).get("combined"),
-        "fitted": [p["key"] for p in priors]}}
-    summary = posterior_probability(runs)
-    print(f"{scenario.name}: {draws} posterior draws x {per_draw} runs")
-    print(format_posterior(summary, scenario.data.get("end_year")))
+    try:
+        draws = posterior_draws(args.posterior, args.draws, args.seed, scenario)
+    except PosteriorError as err:
+        raise UsageError(str(err)) from None
+    per_draw = max(1, args.replicates // args.draws)
+    results = run_posterior(scenario, draws, per_draw, args.seed, engine=args.engine,
+                            agents=not args.no_agents,
+                            progress=sys.stderr.isatty() and not args.quiet)
+    print(f"{scenario.name}: {len(draws)} posterior draws x {per_draw} runs "
+          f"(calibration {draws.calibration}, {args.posterior})")
+    horizon = scenario.data.get("end_year")
+    print(format_posterior(posterior_probability(results.runs), horizon))
+    if "institutional_adoption" in results.runs:
+        print(format_posterior(posterior_probability(results.runs, "institutional_adoption"),
+                               horizon, brief=True))
     if args.out is not None:
-        written = Results(runs, steps, agents, metadata).write(args.out,
-                                                               overwrite=args.overwrite)
+        written = results.write(args.out, overwrite=args.overwrite)
         print(f"\nwrote {', '.join(written)} to {args.out}")
     return 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Fit a calibration file by ABC-SMC (pyabc) into --out."""
-    from normsim.experiments.calibration import ResumeError, calibrate, load_calibration
+    """Fit a calibration file by ABC-SMC (pyabc) into --out; or a model choice; or recovery.
+
+    A file with ``models:`` is an ABC model choice; ``--recovery M`` runs M repeats of
+    parameter recovery on synthetic records instead of fitting the history.
+    """
+    from normsim.experiments.calibration import (
+        ModelChoice,
+        ResumeError,
+        calibrate,
+        load_calibration,
+    )
 
     try:
         import pyabc  # noqa: F401
@@ -157,24 +130,52 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.population is not None or args.generations is not None:  # a quick look
         cal = dataclasses.replace(cal, population=args.population or cal.population,
                                   generations=args.generations or cal.generations)
+    if args.recovery is not None and isinstance(cal, ModelChoice):
+        raise UsageError(f"--recovery: {cal.name} is a model choice; give a calibration "
+                         "file of one model")
     if args.out is None:  # as sweeps: results/<name>
-        args.out = Path("results") / cal.name
+        args.out = Path("results") / (cal.name + ("-recovery" if args.recovery else ""))
     if args.resume and args.overwrite:
         raise UsageError("--resume continues the calibration in --out; --overwrite replaces "
                          "it: give one")
-    from normsim.plotting.calibration import plot_calibration
+    from normsim.plotting import calibration as figures
 
     try:
-        result = calibrate(cal, args.out, workers=args.workers, scheduler=args.scheduler,
-                           resume=args.resume, overwrite=args.overwrite,
-                           predictive_draws=args.predictive_draws,
-                           figures=lambda folder, meta: plot_calibration(folder, meta))
+        if args.recovery is not None:
+            from normsim.experiments.recovery import recover
+
+            result = recover(cal, args.out, args.recovery, workers=args.workers,
+                             scheduler=args.scheduler, resume=args.resume,
+                             overwrite=args.overwrite, figures=figures.plot_recovery)
+        elif isinstance(cal, ModelChoice):
+            result = calibrate(cal, args.out, workers=args.workers, scheduler=args.scheduler,
+                               resume=args.resume, overwrite=args.overwrite,
+                               predictive_draws=args.predictive_draws,
+                               figures=figures.plot_model_choice)
+        else:
+            result = calibrate(cal, args.out, workers=args.workers, scheduler=args.scheduler,
+                               resume=args.resume, overwrite=args.overwrite,
+                               predictive_draws=args.predictive_draws,
+                               figures=figures.plot_calibration)
     except ResumeError as err:
         raise UsageError(f"--resume: {err}") from None
     except KeyboardInterrupt:
-        print(f"normsim: interrupted; the finished generations are kept in "
-              f"{args.out / 'history.db'}: rerun with --resume to continue", file=sys.stderr)
+        kept = ("the finished repeats are kept in " + str(args.out / "repeats")
+                if args.recovery is not None else
+                "the finished generations are kept in " + str(args.out / "history.db"))
+        print(f"normsim: interrupted; {kept}: rerun with --resume to continue",
+              file=sys.stderr)
         return 130
+    if args.recovery is not None:
+        _print_recovery(cal, result, args.out)
+    elif isinstance(cal, ModelChoice):
+        _print_model_choice(cal, result, args.out)
+    else:
+        _print_calibration(cal, result, args.out)
+    return 0
+
+
+def _print_calibration(cal: Any, result: dict[str, Any], out: Path) -> None:
     meta = result["meta"]
     post = result["posterior"]
     print(f"{cal.name}: {meta['generations']} generations ({meta['stopped']}), "
@@ -188,10 +189,58 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     both = pred.pivot(index="target", columns="under", values="p_match")
     print("  P(match)  prior -> posterior")
     for t in dict.fromkeys(pred["target"]):
-        print(f"  {t:<28} {both.loc[t, 'prior']:.2f} -> {both.loc[t, 'posterior']:.2f}")
-    print(f"wrote history.db, posterior.parquet, diagnostics.csv, predictive.csv, figures, "
-          f"metadata.json to {args.out}")
-    return 0
+        held = "  (held out)" if t in cal.predict else ""
+        print(f"  {t:<28} {both.loc[t, 'prior']:.2f} -> {both.loc[t, 'posterior']:.2f}{held}")
+    written = "history.db, posterior.parquet, diagnostics.csv, predictive.csv"
+    held = result.get("holdout")
+    if held is not None:
+        written += ", holdout.csv"
+        print("  hold-out: P(match | fitted record) = posterior-predictive p-value "
+              "(particles whose run reproduces the fitted record)")
+        for row in held.itertuples():
+            print(f"  {row.target:<28} p = {row.p_value:.3f}  (new runs {row.p_posterior:.2f}"
+                  f" [{row.p_posterior_low:.2f}, {row.p_posterior_high:.2f}], prior "
+                  f"{row.p_prior:.2f}; {row.particles} particles, ESS {row.ess:.0f})")
+    print(f"wrote {written}, figures, metadata.json to {out}")
+
+
+def _print_model_choice(choice: Any, result: dict[str, Any], out: Path) -> None:
+    meta = result["meta"]
+    diag = result["diagnostics"]
+    print(f"{choice.name}: {meta['generations']} generations ({meta['stopped']}), "
+          f"{int(diag['simulations'].sum())} simulations, "
+          f"{meta['seconds_this_session']:.1f} s this session; final epsilon "
+          f"{diag['epsilon'].iloc[-1]:g}")
+    print("  P(model | record), uniform model prior: ABC-SMC, and directly from "
+          "P(record | model) by prior simulation")
+    for row in result["evidence"].itertuples():
+        print(f"  {row.model:<28} {row.probability_abc_smc:.3f}   direct {row.probability:.3f}"
+              f"  (P(record | model) {row.evidence:.3f} [{row.evidence_low:.3f}, "
+              f"{row.evidence_high:.3f}], {row.matches} of {row.draws} prior draws)")
+    wide = result["model_predictive"].pivot(index="target", columns="model", values="p_match")
+    names = list(result["evidence"]["model"])
+    print("  P(match) under each model's prior: " + ", ".join(names))
+    for target in dict.fromkeys(result["model_predictive"]["target"]):
+        print(f"  {target:<28} " + "  ".join(f"{wide.loc[target, n]:.2f}" for n in names))
+    print(f"wrote history.db, model_probabilities.csv, model_evidence.csv, "
+          f"model_predictive.csv, diagnostics.csv, posteriors.parquet, figures, metadata.json "
+          f"to {out}")
+
+
+def _print_recovery(cal: Any, result: dict[str, Any], out: Path) -> None:
+    meta = result["meta"]["recovery"]
+    summary = result["summary"]
+    print(f"{cal.name}: parameter recovery, {meta['repeats']} repeats "
+          f"({meta['exact_repeats']} reached epsilon 0; mean ESS of the last generation "
+          f"{meta['mean_ess']:.0f} of {meta['population']} particles)")
+    print(f"  truth inside the {meta['level']:.0%} interval: share [95% interval], "
+          "expected, calibrated band; posterior sd / prior sd")
+    for r in summary.itertuples():
+        flag = "" if r.calibrated else "   OUTSIDE the band"
+        print(f"  {r.parameter:<24} {r.coverage:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}], "
+              f"{r.expected:.2f}, {r.band_low}-{r.band_high} of {r.repeats}; "
+              f"{r.sd_ratio_mean:.2f}{flag}")
+    print(f"wrote recovery.csv, recovery_summary.csv, repeats/, figures, metadata.json to {out}")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -271,6 +320,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         with contextlib.suppress(ScenarioError):  # if the file's design changed, the
             sweep = sweep.with_samples(manifest["samples"])  # resume check names it
     sweep = sweep.with_replicates(replicates)
+    sweep = _sweep_posterior(args, sweep, manifest)
     progress = sys.stderr.isatty() and not args.quiet
     started = time.perf_counter()
     try:
@@ -300,6 +350,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"\nwrote runs.parquet, steps.parquet, points.parquet, metadata.json and "
               f"sweep.json to {out}")
     return 0
+
+
+def _sweep_posterior(args: argparse.Namespace, sweep: Any, manifest: dict | None) -> Any:
+    """The sweep under ``--posterior`` (a resume without it takes the one it started with)."""
+    from normsim.experiments.posterior import PosteriorError, posterior_draws
+
+    started = (manifest or {}).get("resolved", {}).get("posterior")
+    folder, draws = args.posterior, args.draws
+    if folder is None and started is not None:  # as --replicates: the options it started with
+        folder = Path(manifest["posterior_folder"])
+        draws = draws or started["draws"]
+    if folder is None:
+        if draws is not None:
+            raise UsageError("--draws goes with --posterior DIR")
+        return sweep
+    if draws is None:
+        draws = started["draws"] if started else min(100, sweep.replicates)
+    try:
+        return sweep.with_posterior(posterior_draws(folder, draws, sweep.seed))
+    except PosteriorError as err:
+        raise UsageError(str(err)) from None
 
 
 def _assignment(text: str) -> tuple[str, str]:
@@ -414,6 +485,116 @@ def cmd_plot(args: argparse.Namespace) -> int:
         print(path)
     return 0
 
+FIGURES_RECORD = "figures.json"
+"""The record ``normsim figures`` writes last: provenance, the numbers shown, its files."""
+
+
+def _claim_figures(out: Path, overwrite: bool) -> None:
+    """Claim the figures folder: --overwrite replaces only a set this command wrote.
+
+    The headline figures are committed (docs/figures), so replacing them is the normal
+    case; but a folder that also holds files this command did not write (not listed in
+    its figures.json) is refused even with --overwrite, since the set is replaced whole.
+    """
+    import json
+
+    from normsim.outdir import claim, holds_something
+
+    claim(out, overwrite=overwrite)
+    if not holds_something(out):
+        return
+    record = out / FIGURES_RECORD
+    try:
+        known = set(json.loads(record.read_text(encoding="utf-8"))["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        known = set()
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in known)
+    if foreign:
+        shown = ", ".join(foreign[:4]) + (f" and {len(foreign) - 4} more" if len(foreign) > 4
+                                          else "")
+        raise UsageError(f"{out}: --overwrite replaces the figures normsim figures wrote "
+                         f"there as a whole, but the folder also holds {shown}, which it did "
+                         "not write; move them, or choose another --out")
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    """The headline figures under a posterior: the fan chart of adoption, the lever chart."""
+    import json
+    import tempfile
+    import time
+
+    from normsim.analysis.posterior import fan_table, lever_table, posterior_probability
+    from normsim.experiments.headline import fan_runs, lever_runs, lever_settings
+    from normsim.experiments.posterior import PosteriorError, posterior_draws
+    from normsim.experiments.sweepfile import load_sweep
+    from normsim.outdir import publish
+    from normsim.plotting.posterior import FILES, plot_headline
+
+    scenario = load_scenario(args.scenario)
+    sweep = load_sweep(args.sweep)
+    try:
+        lever_settings(sweep)
+    except ValueError as err:
+        raise UsageError(f"--sweep {args.sweep}: {err}") from None
+    try:
+        draws = posterior_draws(args.posterior, args.draws, args.seed, scenario)
+        sweep.with_replicates(args.replicates).with_posterior(draws)  # checked before running
+    except PosteriorError as err:
+        raise UsageError(str(err)) from None
+    _claim_figures(args.out, args.overwrite)  # before any computation
+    progress = sys.stderr.isatty() and not args.quiet
+    started = time.perf_counter()
+    fan = fan_runs(scenario, draws, args.replicates, args.seed, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="normsim-figures-") as work:
+        runs = lever_runs(sweep, draws, args.replicates, Path(work), workers=args.workers,
+                          progress=progress)
+    cascade = posterior_probability(fan.runs)
+    levers = lever_table(runs)
+    base = levers[levers["lever"] == "baseline"].iloc[0]
+    meta = {
+        **{k: v for k, v in fan.metadata.items() if k.endswith(("_version", "git_commit"))},
+        "command": "normsim figures " + " ".join(sys.argv[2:]) if sys.argv[1:2] == [
+            "figures"] else "normsim figures",
+        "seconds": round(time.perf_counter() - started, 1),
+        "posterior": {**draws.describe(), "folder": str(args.posterior)},
+        "fan": {"scenario": scenario.name, "scenario_hash": scenario.digest,
+                "end_year": scenario.data.get("end_year"), "runs": cascade["runs"],
+                "seed": args.seed, "tipping_share": scenario.data["region"]["tipping_share"],
+                "p": cascade["pooled"], "ci": list(cascade["pooled_ci"]),
+                "level": cascade["level"], "draw_interval": list(cascade["per_draw_interval"]),
+                "var_chance": cascade["var_chance"],
+                "var_parameters": cascade["var_parameters"]},
+        "levers": {"sweep": sweep.name, "sweep_hash": sweep.digest, "scenario": sweep.base.name,
+                   "end_year": sweep.base.data.get("end_year"), "seed": sweep.seed,
+                   "uncertainties": [p.name for p in sweep.uncertainties.parameters],
+                   "replicates_per_point": args.replicates,
+                   "runs_per_setting": int(base["runs"]),
+                   "baseline": {"p": float(base["p"]),
+                                "ci": [float(base["ci_low"]), float(base["ci_high"])]}},
+    }
+
+    def write(folder: Path) -> None:
+        fan_table(fan.steps).to_csv(folder / "fan.csv", index=False)
+        levers.to_csv(folder / "levers.csv", index=False)
+        files = sorted(["fan.csv", "levers.csv", *FILES.values(), FIGURES_RECORD])
+        (folder / FIGURES_RECORD).write_text(json.dumps({**meta, "files": files}, indent=2)
+                                             + "\n", encoding="utf-8")
+        plot_headline(folder)
+
+    written = publish(args.out, write, last=FIGURES_RECORD)
+    lo, hi = cascade["pooled_ci"]
+    print(f"{scenario.name} under the posterior of {draws.calibration} ({len(draws)} draws, "
+          f"{cascade['runs']:,} runs): P(cascade by {meta['fan']['end_year']}) "
+          f"{cascade['pooled']:.1%} [95% CI {lo:.1%}, {hi:.1%}]")
+    print(f"{sweep.name}, one lever at a time: P(cascade by {meta['levers']['end_year']}) "
+          f"today {base['p']:.1%} [95% CI {base['ci_low']:.1%}, {base['ci_high']:.1%}]")
+    for _, row in levers[~levers["baseline"]].iterrows():
+        print(f"  {row['lever']:<24} {row['value']:<12} {row['p']:6.1%}   95% CI "
+              f"[{row['ci_low']:.1%}, {row['ci_high']:.1%}]")
+    print(f"wrote {', '.join(written)} to {args.out}")
+    return 0
+
+
 def viz_command(port: int, page: str = "normsim.viz.app") -> list[str]:
     """The command that serves a kind's browser page (Solara, production mode, local only)."""
     return [sys.executable, "-m", "solara", "run", page, "--production",
@@ -442,6 +623,22 @@ def cmd_viz(args: argparse.Namespace) -> int:
                          f"with one: {with_page}")
     path = resolve_path(name).resolve()
     opens = path.stem if path.parent == SCENARIO_DIR.resolve() else str(path)
+    from normsim.viz.controls import DEFAULT_DRAWS, DRAWS_ENV, POSTERIOR_ENV
+
+    posterior: dict[str, str] = {}
+    draws = args.draws or DEFAULT_DRAWS
+    if args.posterior is not None:
+        from normsim.experiments.posterior import PosteriorError, posterior_draws
+
+        if page != "normsim.viz.app":
+            raise UsageError(f"--posterior: the {scenario.kind} page has no posterior ensemble")
+        try:
+            posterior_draws(args.posterior, draws, 0, scenario)  # before the server
+        except PosteriorError as err:
+            raise UsageError(str(err)) from None
+        posterior = {POSTERIOR_ENV: str(args.posterior.resolve()), DRAWS_ENV: str(draws)}
+    elif args.draws is not None:
+        raise UsageError("--draws goes with --posterior DIR")
     with socket.socket() as probe:
         if os.name == "posix":  # as the server binds: a port in TIME_WAIT is free
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -450,12 +647,15 @@ def cmd_viz(args: argparse.Namespace) -> int:
         except OSError:
             raise UsageError(f"port {args.port} is in use on 127.0.0.1; choose another "
                              "with --port") from None
-    env = {**os.environ, "NORMSIM_SCENARIO": opens}
+    env = {**os.environ, "NORMSIM_SCENARIO": opens, **posterior}
+    if not posterior:  # a posterior named by the calling shell is not this page's
+        env.pop(POSTERIOR_ENV, None)
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     env.setdefault("SOLARA_THEME_TITLE", f"normsim · {scenario.name}")  # the tab, while loading
     env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")  # no badge over the page's last rows
-    print(f"normsim viz: {scenario.name} at http://127.0.0.1:{args.port}/ (Ctrl-C stops it)",
-          flush=True)
+    under = f" under the posterior of {args.posterior} ({draws} draws)" if posterior else ""
+    print(f"normsim viz: {scenario.name}{under} at http://127.0.0.1:{args.port}/ "
+          "(Ctrl-C stops it)", flush=True)
     if os.name == "posix":  # the server takes over this process: signals reach it directly
         os.execve(sys.executable, viz_command(args.port, page), env)
     return subprocess.call(viz_command(args.port, page), env=env)
@@ -501,9 +701,12 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate = sub.add_parser(
         "calibrate", help="fit parameters to a pattern file by ABC-SMC (needs pyabc)",
         description="ABC-SMC (pyabc) of a calibration file: pyabc's SQLite history is "
-        "written to --out as it runs; --resume continues an interrupted calibration.")
+        "written to --out as it runs; --resume continues an interrupted calibration. A file "
+        "with held-out targets also predicts them (holdout.csv); a file with models: is an "
+        "ABC model choice (model_probabilities.csv); --recovery M checks the calibration on "
+        "synthetic records (recovery.csv). See docs/calibration.md.")
     calibrate.add_argument("calibration", help="calibration YAML file, or a shipped name "
-                           "(asean-history)")
+                           "(asean-history, asean-holdout-2014, asean-null-models)")
     calibrate.add_argument("--out", type=Path, default=None,
                            help="output folder (default results/<calibration name>)")
     calibrate.add_argument("--overwrite", action="store_true",
@@ -521,7 +724,13 @@ def build_parser() -> argparse.ArgumentParser:
                            help="at most this many generations (default: the file's)")
     calibrate.add_argument("--predictive-draws", type=_positive, default=200,
                            help="draws from the posterior and from the prior for the "
-                           "posterior-predictive check, one run each (default 200)")
+                           "posterior-predictive check, one run each (default 200); for a "
+                           "model choice, prior draws of each model for the direct "
+                           "estimate of P(record | model)")
+    calibrate.add_argument("--recovery", type=_positive, default=None, metavar="M",
+                           help="parameter recovery instead of the fit: M repeats, each "
+                           "calibrating back to the record of one run from a prior draw "
+                           "(default --out results/<name>-recovery)")
     calibrate.set_defaults(handler=cmd_calibrate)
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
@@ -573,6 +782,13 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--task-runs", type=_positive, default=None,
                        help="runs per task, the unit of resumption (default 1000)")
     sweep.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    sweep.add_argument("--posterior", type=Path, default=None, metavar="DIR",
+                       help="spread each point's replicates over parameter sets drawn from "
+                       "the posterior of a normsim calibrate folder (the same draws at "
+                       "every point)")
+    sweep.add_argument("--draws", type=_positive, default=None,
+                       help="posterior draws with --posterior (default: the replicates per "
+                       "point, at most 100); fewer draws run faster")
     sweep.set_defaults(handler=cmd_sweep)
 
     discover = sub.add_parser(
@@ -649,10 +865,45 @@ def build_parser() -> argparse.ArgumentParser:
                       help="figure format (default png)")
     plot.set_defaults(handler=cmd_plot)
 
+    figures = sub.add_parser(
+        "figures", help="the headline figures under a posterior (the README's images)",
+        description="Run a scenario (asean-2024) and the levers of a sweep file "
+        "(asean-levers, one lever moved at a time from the scenario as written, over the "
+        "sweep's uncertainties) under the posterior of a normsim calibrate folder, and draw "
+        "the posterior-predictive fan chart of adoption and P(cascade) by lever into --out, "
+        "with their tables (fan.csv, levers.csv) and figures.json. The folder is replaced "
+        "as a whole; --overwrite replaces a set this command wrote there, and nothing else.")
+    figures.add_argument("--posterior", type=Path, required=True, metavar="DIR",
+                         help="a folder written by normsim calibrate")
+    figures.add_argument("--out", type=Path, default=Path("docs/figures"),
+                         help="output folder (default docs/figures)")
+    figures.add_argument("--overwrite", action="store_true",
+                         help="replace the figures this command wrote in --out")
+    figures.add_argument("--replicates", "-n", type=_positive, default=1000,
+                         help="runs of the scenario, and per point of each lever sweep "
+                         "(default 1000)")
+    figures.add_argument("--draws", type=_positive, default=100,
+                         help="posterior draws, the same for every figure (default 100)")
+    figures.add_argument("--seed", type=_seed, default=1,
+                         help="seed of the draws and of the scenario's runs (default 1)")
+    figures.add_argument("--scenario", default="asean-2024",
+                         help="the fan chart's scenario (default asean-2024)")
+    figures.add_argument("--sweep", default="asean-levers",
+                         help="the sweep file whose levers are charted (default asean-levers)")
+    figures.add_argument("--workers", type=_positive, default=None,
+                         help="local worker processes (default: the number of cores)")
+    figures.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    figures.set_defaults(handler=cmd_figures)
+
     viz = sub.add_parser("viz", help="open the model in the browser (needs the viz extra)")
     viz.add_argument("scenario", nargs="?", default=None,
                      help="scenario the page opens with (default asean-2024)")
     viz.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765)")
+    viz.add_argument("--posterior", type=Path, default=None, metavar="DIR",
+                     help="a posterior ensemble: spread the page's R runs over parameter sets "
+                     "drawn from a normsim calibrate folder (the levers still apply)")
+    viz.add_argument("--draws", type=_positive, default=None,
+                     help="posterior draws with --posterior (default 100)")
     viz.set_defaults(handler=cmd_viz)
     return parser
 

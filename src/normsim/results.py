@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from normsim import outdir
+from normsim import outdir, seeds
 
 TABLE_FILES = {"runs": "runs.parquet", "steps": "steps.parquet", "agents": "agents.parquet"}
 METADATA_FILE = "metadata.json"
@@ -167,7 +167,6 @@ def make_metadata(scenario: Any, master_seed: int, replicates: int, engine: str,
         "replicates": replicates,
         "engine": engine,
         "steps": steps,
-        "seed_scheme": "numpy.random.SeedSequence(master_seed).spawn(replicates); "
-                       "each child's generate_state(1, uint64)[0] >> 1 is the row's seed",
+        "seed_scheme": seeds.scheme(),
     }
 

@@ -168,6 +168,11 @@ def summarize_sweep(directory: Path, wall_time: float | None = None) -> str:
         f"{meta['points']} points x {meta['replicates']} replicates = {n:,} runs · "
         f"master seed {meta['master_seed']}"
     ]
+    posterior = meta.get("posterior")
+    if posterior:
+        lines.append(f"under the posterior of calibration {posterior['calibration']} "
+                     f"({posterior['folder']}): {posterior['draws']} draws, the same at every "
+                     "point (replicate r runs draw r % draws)")
     if wall_time is not None:
         lines.append(f"wall time {wall_time:.1f} s ({n / max(wall_time, 1e-9):,.0f} runs/s)")
     for column in events:

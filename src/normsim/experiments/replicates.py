@@ -1,9 +1,10 @@
 """Replicates of a scenario: seeds, the kind's engine and the result tables.
 
-Seeds: :func:`normsim.seeds.replicate_seeds` gives each replicate its own stream, derived in
-advance, so a replicate's result depends only on the master seed and its index, never on
-the engine, the batch size or the order of execution. The integer seed of every run is
-written into its rows; ``np.random.default_rng(seed)`` replays it.
+Seeds: :func:`normsim.seeds.replicate_seeds` gives each replicate its own integer seed,
+derived in advance (in blocks of 1024 runs), so a replicate's result depends only on the
+master seed and its index, never on the engine, the batch size or the order of execution.
+The integer seed of every run is written into its rows; ``kind.simulate(scenario, [seed])``
+replays it alone (:mod:`normsim.seeds` says what a seed stands for in each kind).
 
 The scenario's model kind (:func:`normsim.models.get_kind`) runs the replicates and builds
 the tables: the ASEAN kind on the ``batch`` engine (many replicates at once on arrays) or

@@ -8,7 +8,11 @@ done and runs only the rest; the consolidated tables equal those of an uninterru
 The folder's manifest records the resolved sweep at its start (design, points, replicates,
 task size, seed, the base scenario's data, the file's text); a resume that asks for
 anything else, by an edited file or other options, is refused and told what changed
-(:func:`sweep_changes`), and metadata.json records the text the sweep started with.
+(:func:`sweep_changes`), and metadata.json records the text the sweep started with. A sweep
+under a posterior records its draws in the resolved sweep (the posterior's digest, the
+number of draws and their seed), so a resume with another posterior, or after the
+calibration folder was recalibrated, is refused; the folder it was read from is recorded
+beside (``posterior_folder``), for a resume that does not name it again.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from normsim.experiments.sweepfile import Sweep
 from normsim.experiments.tasks import TASK_RUNS, Task, TaskResult, TaskSpec, plan_tasks
 from normsim.models import get_kind
 from normsim.results import make_metadata
+from normsim.seeds import scheme
 
 __all__ = [
     "CHUNKS",
@@ -91,11 +96,14 @@ def _manifest(sweep: Sweep, task_runs: int, n_tasks: int) -> dict[str, Any]:
         "task_runs": task_runs,
         "tasks": n_tasks,
         "format": 1,
-        "resolved": {**sweep.describe(), "points": sweep.n_points, "task_runs": task_runs},
+        "resolved": {**sweep.describe(), "points": sweep.n_points, "task_runs": task_runs,
+                     "seed_scheme": scheme(key="p, b")},  # a folder of another scheme: no resume
         "file": written.describe(),
         "base": sweep.base.data,
         "text": written.text,
         "description": written.description,
+        **({"posterior_folder": str(Path(sweep.posterior.folder).absolute())}
+           if sweep.posterior is not None else {}),
     }
 
 
@@ -344,7 +352,8 @@ def run_sweep(
     def specs() -> Iterator[TaskSpec]:
         for task in todo:
             values = tuple(sweep.point_values(p) for p, _, _ in task.items)
-            yield TaskSpec(task, sweep.base, sweep.parameters, values, sweep.seed, sweep.replicates)
+            yield TaskSpec(task, sweep.base, sweep.parameters, values, sweep.seed, sweep.replicates,
+                           sweep.posterior)
 
     with tqdm(
         total=total,
@@ -425,12 +434,16 @@ def _consolidate(
             **get_kind(sweep.base.kind).facts(sweep.base.data),
             "execution": execution,
             "files": sorted(OUTPUT_FILES),
-            "seed_scheme": "replicate r of point p: numpy.random.SeedSequence(master_seed, "
-            "spawn_key=(p, r)) = SeedSequence(master_seed).spawn(points)[p]"
-            ".spawn(replicates)[r]; its generate_state(1, uint64)[0] >> 1 is the "
-            "row's seed; run_id = p * replicates + r",
+            "seed_scheme": "point p: " + scheme(key="p, b") + "; run_id = p * replicates + r"
+            + ("; under the posterior, replicate r of every point runs draw r % draws"
+               if sweep.posterior is not None else ""),
         }
     )
+    if sweep.posterior is not None:
+        meta["posterior"] = {
+            **sweep.posterior.describe(), "folder": Path(sweep.posterior.folder).name,
+            "draws_table": sweep.posterior.table().to_dict(orient="list"),
+        }
     _write_atomic(directory / "metadata.json", (json.dumps(meta, indent=2) + "\n").encode())
     shutil.rmtree(directory / CHUNKS, ignore_errors=True)
 

@@ -43,14 +43,24 @@ base scenario, so a sweep file fails before anything runs, with one line per pro
 Under a sampled design a list of values is drawn uniformly; an integer key is drawn
 uniformly over its integers.
 
-Seeds (:mod:`normsim.seeds`): replicate ``r`` of point ``p`` gets the stream
-``SeedSequence(seed, spawn_key=(p, r))``, which is
-``SeedSequence(seed).spawn(n_points)[p].spawn(replicates)[r]``; its
-``generate_state(1, uint64)[0] >> 1`` is the integer seed written in every row, and
-``kind.simulate(sweep.point_scenario(p), [seed])`` replays the run. A run therefore
+Seeds (:mod:`normsim.seeds`): replicate ``r`` of point ``p`` is at position ``r % 1024`` of
+the block with stream ``SeedSequence(seed, spawn_key=(p, r // 1024))``, which is
+``SeedSequence(seed).spawn(n_points)[p].spawn(blocks)[r // 1024]``; the block's seed and
+the position make the integer seed written in every row (:func:`normsim.seeds.run_seed`),
+and ``kind.simulate(sweep.point_scenario(p), [seed])`` replays the run. A run therefore
 depends on the master seed, its point and its replicate only: not on the engine, the number
 of workers, the task it ran in or the order tasks finished (and more replicates later add
 runs without changing the first ones).
+
+Under a posterior (:meth:`Sweep.with_posterior`, ``normsim sweep --posterior DIR``), each
+point's replicates are spread over D parameter sets drawn from a calibration's posterior
+(:class:`~normsim.experiments.posterior.Draws`, drawn with the sweep's seed): replicate ``r``
+of every point runs draw ``r % D``, so every point sees the same draws (common random
+numbers across points), and more replicates later still leave the first ones as they were.
+The draw's values are applied to the base scenario first, then the point's keys and levers
+(an explicit choice wins); a sweep may not vary a fitted key itself. The run's seed is the
+same as without the posterior, and ``kind.simulate(sweep.point_scenario(p, r), [seed])``
+replays it.
 """
 
 from __future__ import annotations
@@ -68,6 +78,7 @@ import numpy as np
 import pandas as pd
 
 from normsim.experiments.designs import DESIGNS, Design, sample
+from normsim.experiments.posterior import Draws, PosteriorError
 from normsim.models import DEFAULT_KIND, ModelKind, get_kind
 from normsim.scenario import Scenario, ScenarioError, load_scenario, read_yaml, resolve_path
 from normsim.schema import (
@@ -222,7 +233,8 @@ class Sweep:
         seed: the master seed.
         replicates: replicates per point.
         origin: the sweep as its file says, when options (``--replicates``,
-            ``--samples``) changed it; None when it is the file's own.
+            ``--samples``, ``--posterior``) changed it; None when it is the file's own.
+        posterior: the posterior draws each point's replicates are spread over, or None.
     """
 
     name: str
@@ -235,6 +247,7 @@ class Sweep:
     seed: int = 0
     replicates: int = 100
     origin: Sweep | None = field(default=None, repr=False, compare=False)
+    posterior: Draws | None = None
 
     @property
     def written(self) -> Sweep:
@@ -298,9 +311,46 @@ class Sweep:
                     frame[f"unit_{p.name}"] = unit[index, j]
         return pd.DataFrame(frame)
 
-    def point_scenario(self, point_id: int) -> Scenario:
-        """The scenario of one point: the base with that point's values applied."""
-        return build_point(self.base, self.parameters, self.point_values(point_id))
+    def point_scenario(self, point_id: int, replicate: int | None = None) -> Scenario:
+        """The scenario of one point: the base with that point's values applied.
+
+        Under a posterior, the scenario that ``replicate`` of the point ran: the base with
+        its draw's values (:meth:`draw_of`), then the point's.
+        """
+        base = self.base
+        if self.posterior is not None and replicate is not None:
+            base = self.posterior.apply(base, self.draw_of(replicate))
+        return build_point(base, self.parameters, self.point_values(point_id))
+
+    def draw_of(self, replicate: int) -> int:
+        """The posterior draw that a replicate of every point runs (``replicate % D``)."""
+        if self.posterior is None:
+            raise ValueError("this sweep runs without a posterior")
+        return replicate % len(self.posterior)
+
+    def with_posterior(self, draws: Draws) -> Sweep:
+        """The same sweep, each point's replicates spread over posterior draws.
+
+        Raises:
+            PosteriorError: the sweep varies a fitted key itself, a fitted parameter's
+                name is taken by a sweep parameter or a result column, there are more
+                draws than replicates, or the base scenario cannot take the draws; every
+                problem named, in one line.
+        """
+        kind = get_kind(self.base.kind)
+        fitted = dict(zip(draws.keys, draws.names, strict=True))
+        problems = [f"{p.name} varies {p.target}, which the calibration fits ({fitted[p.target]})"
+                    for p in self.parameters if not p.via_lever and p.target in fitted]
+        taken = {p.name for p in self.parameters} | RESERVED | kind.columns | {"draw_id"}
+        problems += [f"the fitted parameter {name} has the name of a column of the sweep's "
+                     "tables" for name in draws.names if name in taken]
+        if len(draws) > self.replicates:
+            problems.append(f"--draws {len(draws)} is more than the {self.replicates} "
+                            "replicates per point; each replicate runs one draw")
+        problems += [f"{q.path}: {q.message}" for q in draws.check(self.base)]
+        if problems:
+            raise PosteriorError(f"--posterior {draws.folder}: " + "; ".join(problems))
+        return replace(self, posterior=draws, origin=self.written)
 
     def run_seed(self, point_id: int, replicate: int) -> int:
         """The integer seed of one run (see the module docstring)."""
@@ -374,6 +424,7 @@ class Sweep:
                 "design": self.uncertainties.design.describe(),
                 "parameters": [p.describe() for p in self.uncertainties.parameters],
             },
+            **({"posterior": self.posterior.describe()} if self.posterior is not None else {}),
         }
 
     @property

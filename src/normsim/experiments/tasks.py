@@ -5,6 +5,12 @@ replicate) order (:func:`plan_tasks`); :func:`run_task` runs one through the poi
 scenario's model kind (``kind.simulate``, then ``kind.tables``) and returns its runs and
 steps tables as Parquet bytes, with every row's point and parameter values in front. It is
 the module-level function that local processes and Dask workers call.
+
+Under a posterior (:attr:`TaskSpec.draws`), an item's replicates are run in groups, one per
+posterior draw (replicate ``r`` runs draw ``r % D``), each group on the draw's scenario, and
+the rows are put back in replicate order; ``draw_id`` follows the point's values in both
+tables, and the drawn values follow it in the runs table. Seeds and run ids are those of
+the sweep without the posterior.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from normsim.experiments.posterior import Draws
 from normsim.experiments.sweepfile import KINDS, Parameter, build_point
 from normsim.models import get_kind
 from normsim.scenario import Scenario
@@ -73,6 +80,7 @@ class TaskSpec:
     values: tuple[tuple[Any, ...], ...]  # per item, in parameter order
     master: int
     replicates: int
+    draws: Draws | None = None
 
 
 @dataclass(frozen=True)
@@ -106,27 +114,45 @@ def run_task(spec: TaskSpec) -> TaskResult:
     """
     run_parts, step_parts = [], []
     for (point_id, start, stop), values in zip(spec.task.items, spec.values, strict=True):
-        scenario = build_point(spec.base, spec.parameters, values)
-        kind = get_kind(scenario.kind)
         reps = list(range(start, stop))
-        seeds = [run_seed(spec.master, point_id, r) for r in reps]
-        run_ids = [point_id * spec.replicates + r for r in reps]
-        raw = kind.simulate(scenario, seeds)
-        runs, steps, _ = kind.tables(scenario, raw, seeds, run_ids, reps, False)
-        run_parts.append(_with_point(runs, point_id, values, spec))
-        step_parts.append(_with_point(steps, point_id, values, spec))
+        if spec.draws is None:
+            groups: list[tuple[int | None, list[int]]] = [(None, reps)]
+        else:
+            d = len(spec.draws)  # replicate r runs draw r % d
+            groups = [(first % d, reps[i::d]) for i, first in enumerate(reps[:d])]
+        point_runs, point_steps = [], []
+        for draw, part in groups:
+            base = spec.base if draw is None else spec.draws.apply(spec.base, draw)
+            scenario = build_point(base, spec.parameters, values)
+            kind = get_kind(scenario.kind)
+            seeds = [run_seed(spec.master, point_id, r) for r in part]
+            run_ids = [point_id * spec.replicates + r for r in part]
+            raw = kind.simulate(scenario, seeds)
+            runs, steps, _ = kind.tables(scenario, raw, seeds, run_ids, part, False)
+            point_runs.append(_with_point(runs, point_id, values, spec, draw))
+            point_steps.append(_with_point(steps, point_id, values, spec, draw))
+        if len(groups) > 1:  # back in replicate order (and step order within a run)
+            run_parts.append(pd.concat(point_runs, ignore_index=True)
+                             .sort_values("run_id", kind="stable"))
+            step_parts.append(pd.concat(point_steps, ignore_index=True)
+                              .sort_values("run_id", kind="stable"))
+        else:
+            run_parts += point_runs
+            step_parts += point_steps
     runs = pd.concat(run_parts, ignore_index=True)
     steps = pd.concat(step_parts, ignore_index=True)
     return TaskResult(spec.task.task_id, _parquet_bytes(runs), _parquet_bytes(steps), len(runs))
 
 
 def _with_point(
-    table: pd.DataFrame, point_id: int, values: tuple[Any, ...], spec: TaskSpec
+    table: pd.DataFrame, point_id: int, values: tuple[Any, ...], spec: TaskSpec,
+    draw: int | None = None,
 ) -> pd.DataFrame:
     """Put ``point_id``, ``replicate`` and the point's values before the outcome columns.
 
     Every row of ``table`` belongs to the point; its replicate follows from its run id
-    (``run_id = point_id * replicates + replicate``).
+    (``run_id = point_id * replicates + replicate``). Under a posterior, ``draw_id``
+    follows, and in the runs table (the one with ``replicate``) the drawn values.
     """
     rows = len(table)
     run_id = table["run_id"].to_numpy()
@@ -138,5 +164,10 @@ def _with_point(
     }
     for j, p in enumerate(spec.parameters):
         front[p.name] = pd.array([values[j]] * rows, dtype=KINDS[p.kind])
+    if spec.draws is not None and draw is not None:
+        front["draw_id"] = np.full(rows, draw, dtype=np.int64)
+        if "replicate" in table.columns:
+            for name, value in spec.draws.named(draw).items():
+                front[name] = np.full(rows, value, dtype=np.float64)
     rest = table.drop(columns=["run_id", "replicate", "seed"], errors="ignore")
     return pd.concat([pd.DataFrame(front), rest.reset_index(drop=True)], axis=1)

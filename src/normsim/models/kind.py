@@ -5,6 +5,11 @@ A scenario file's ``kind:`` names a :class:`ModelKind` in the registry
 ``schema`` and ``check``, and asks it the horizon; the experiment layer runs replicates,
 builds the result tables and varies levers through it alone. So a new kind is a new folder
 under ``normsim/models`` with an object that has these attributes, registered once.
+
+A kind may also offer ``statistics(scenario, raw, statistics)``: the pattern statistics of
+:mod:`normsim.analysis.patterns` computed from :meth:`ModelKind.simulate`'s raw output,
+per statistic a (R,) array of 1.0, 0.0 or NaN (no value), the values the tables would
+give. The calibration then skips the tables (``normsim.experiments.calibration``).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 The layers: :mod:`.style` (colours, rc, saving), :mod:`.runs` (a region folder over time),
 :mod:`.sweeps` (P(outcome) against parameters, main effects, heatmaps), :mod:`.threshold`
-(cascade curves, final sizes, the cascade window), :mod:`.sensitivity` (indices) and
-:mod:`.patterns` (the mechanism-necessity heatmap of ``normsim patterns --ablate``). The
+(cascade curves, final sizes, the cascade window), :mod:`.sensitivity` (indices),
+:mod:`.patterns` (the mechanism-necessity heatmap of ``normsim patterns --ablate``) and
+:mod:`.posterior` (the headline fan chart and lever chart of ``normsim figures``). The
 statistics they draw come from :mod:`normsim.analysis`; nothing here imports the runner.
 :func:`plot_directory` draws what a folder's tables support, by their columns.
 """

@@ -9,15 +9,18 @@ rebuilt by Reset; the ensemble is R replicates of the sidebar's setting on the b
 during an update restarts it and the stale result is dropped, so the controls never wait.
 The figures are drawn in :mod:`normsim.viz.figures`, the controls and their checks live in
 :mod:`normsim.viz.controls`, the frame in :mod:`normsim.viz.shell`; this module only
-arranges them.
+arranges them. Under a posterior (``normsim viz --posterior DIR``) the ensemble is a
+posterior ensemble (R runs spread over the draws, :func:`ensemble_update`) and the page
+says so above its probabilities; the single run uses one draw.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import solara
 from mesa.visualization.components import AgentPortrayalStyle
@@ -30,6 +33,7 @@ from normsim.viz.controls import (
     NO_STATE,
     PageModel,
     checked_scenario,
+    launch_draws,
     launch_scenario,
     model_kwargs,
     model_params,
@@ -48,6 +52,9 @@ from normsim.viz.figures import (
     png,
 )
 from normsim.viz.shell import CSS, Card, LabelledSlider, RunButtons, Runner, image
+
+if TYPE_CHECKING:
+    from normsim.experiments.posterior import Draws
 
 TITLE = "normsim · regional norm model"
 REPLICATE_RANGE = (50, 5000)
@@ -113,7 +120,8 @@ def setting_label(scenario: Scenario, kwargs: dict[str, Any]) -> str:
 
 
 def ensemble_update(scenario_name: str, values: dict[str, Any], replicates: int, seed: int,
-                    baseline: ens.Ensemble | None = None) -> EnsembleView:
+                    baseline: ens.Ensemble | None = None, draws: Draws | None = None
+                    ) -> EnsembleView:
     """What a lever change computes: the setting, R replicates, the statistics, the figures.
 
     Args:
@@ -122,6 +130,9 @@ def ensemble_update(scenario_name: str, values: dict[str, Any], replicates: int,
         replicates: R.
         seed: the master seed.
         baseline: the pinned baseline, drawn for comparison.
+        draws: posterior draws: the R replicates are spread over them, each draw's values
+            applied before the levers (a scenario that cannot take them runs as written,
+            and the ensemble says so).
 
     Returns:
         The update (the page shows it unless a newer one has started).
@@ -131,11 +142,26 @@ def ensemble_update(scenario_name: str, values: dict[str, Any], replicates: int,
     started = time.perf_counter()
     base = load_scenario(scenario_name)
     levers = model_kwargs(base, values)
-    chosen = checked_scenario(base, [], **levers)
-    stats = ens.run_ensemble(chosen, replicates, seed, label=setting_label(base, levers))
+    label = setting_label(base, levers)
+    problems = draws.check(base) if draws is not None else []
+    if draws is not None and not problems:
+        stats = ens.run_ensemble(base, replicates, seed, label=label, draws=draws,
+                                 prepare=functools.partial(_with_levers, levers=levers))
+    else:
+        chosen = checked_scenario(base, [], **levers)
+        stats = ens.run_ensemble(chosen, replicates, seed, label=label)
+        if problems:
+            stats = dataclasses.replace(stats, posterior=(
+                f"not a posterior ensemble: the posterior of {draws.calibration} does not "
+                f"apply to {base.name} ({problems[0].path}: {problems[0].message})"))
     fan = png(fan_figure(stats, baseline))
     outcomes = png(outcomes_figure(stats, baseline))
     return EnsembleView(stats, fan, outcomes, time.perf_counter() - started)
+
+
+def _with_levers(scenario: Scenario, levers: dict[str, Any]) -> Scenario:
+    """The levers applied to a draw's scenario (module level: no lambda in a task)."""
+    return checked_scenario(scenario, [], **levers)
 
 
 LEVER_NAMES = tuple(k for k in model_params("asean-2024") if k not in ("scenario", "rng"))
@@ -195,6 +221,7 @@ def EnsembleStats(view: EnsembleView | None, baseline: ens.Ensemble | None,
 def Page() -> None:
     """The page: the sidebar (run, levers, ensemble), the single run and the ensemble."""
     first = solara.use_memo(launch_scenario, [])
+    draws = solara.use_memo(launch_draws, [])
     scenario_name = solara.use_reactive(model_params(first)["scenario"]["value"])
     controls = solara.use_memo(lambda: model_params(scenario_name.value), [scenario_name.value])
     values = solara.use_reactive({k: controls[k]["value"] for k in LEVER_NAMES})
@@ -220,7 +247,7 @@ def Page() -> None:
            _seed(seed_text.value), id(baseline.value))
     task = solara.lab.use_task(
         lambda: ensemble_update(scenario_name.value, values.value, replicates.value,
-                                _seed(seed_text.value), baseline.value),
+                                _seed(seed_text.value), baseline.value, draws),
         dependencies=[key], prefer_threaded=True,
     )
     last = solara.use_ref(None)
@@ -302,6 +329,12 @@ def _ensemble_html(view: EnsembleView, baseline: ens.Ensemble | None, pending: b
     rows = [
         f"<div style='color:#555'>{html.escape(stats.label)} · {stats.n} runs · "
         f"updated in {view.seconds:.2f} s{' · <i>updating…</i>' if pending else ''}</div>",
+    ]
+    if stats.posterior:
+        rows.append(f"<div class='normsim-posterior' style='color:#6a3d9a'>"
+                    f"{html.escape(stats.posterior[0].upper() + stats.posterior[1:])}; the "
+                    "intervals are over the pooled runs, parameter uncertainty included</div>")
+    rows += [
         "<table style='border-collapse:collapse;margin-top:4px'>"
         "<tr style='color:#555;text-align:left'><th></th><th style='padding:0 10px'>P "
         "[95% CI]</th>" + ("<th style='padding:0 10px'>baseline</th><th style='padding:0 10px'>"
@@ -369,6 +402,8 @@ def _status_html(model: PageModel) -> str:
         f"tipping share {params.tipping_share:.2f} · "
         f"crisis/UN push: {', '.join(shocks) or 'none'} · seed {getattr(model, 'seed', '—')}",
     ]
+    if getattr(model, "draw", None) is not None:
+        lines.append(f"parameters: posterior draw {model.draw} (seed mod the draws)")
     return "<br>".join(lines)
 
 

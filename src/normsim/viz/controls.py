@@ -12,6 +12,12 @@ become the model's ``None`` and ``""``, the seed text becomes an int, years outs
 mean no event, and anything the scenario rejects is dropped with a note. The notes are
 shown on the page (``model.notes``), so an invalid value is refused with a message, never a
 traceback.
+
+Under a posterior (``normsim viz --posterior DIR``: ``$NORMSIM_POSTERIOR`` names the
+calibration folder, ``$NORMSIM_DRAWS`` the number of draws), :func:`launch_draws` gives the
+page's draws, drawn once with seed 0; the ensemble spreads its R runs over them, and the
+single run uses draw ``seed % D``. Each draw's values are applied before the levers, so the
+levers change the scenario under the drawn parameters.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from normsim.models.region import KIND
 from normsim.models.region.model import DEFAULT_SCENARIO, RegionModel
@@ -35,8 +41,17 @@ from normsim.scenario import (
 )
 from normsim.schema import Choice, Code, Num
 
+if TYPE_CHECKING:
+    from normsim.experiments.posterior import Draws
+
 SCENARIO_ENV = "NORMSIM_SCENARIO"
 """Environment variable naming the scenario the page opens with (``normsim viz``)."""
+POSTERIOR_ENV = "NORMSIM_POSTERIOR"
+"""Environment variable naming the calibration folder of a posterior page (``--posterior``)."""
+DRAWS_ENV = "NORMSIM_DRAWS"
+"""Environment variable with the number of posterior draws (``--draws``; default 100)."""
+DEFAULT_DRAWS = 100
+"""Posterior draws of the page when ``$NORMSIM_DRAWS`` does not say."""
 
 AS_SCENARIO = "as in scenario"
 """Select value meaning: keep the scenario file's value (the model's ``None``)."""
@@ -90,6 +105,27 @@ class Catalog:
 def launch_scenario() -> str:
     """The scenario the page opens with: ``$NORMSIM_SCENARIO`` or the model's default."""
     return os.environ.get(SCENARIO_ENV, "").strip() or DEFAULT_SCENARIO
+
+
+def launch_draws() -> Draws | None:
+    """The page's posterior draws (``$NORMSIM_POSTERIOR``), or None for no posterior.
+
+    Raises:
+        PosteriorError: the folder holds no usable posterior (``normsim viz`` checks it
+            before the server starts).
+    """
+    folder = os.environ.get(POSTERIOR_ENV, "").strip()
+    if not folder:
+        return None
+    text = os.environ.get(DRAWS_ENV, "").strip()
+    return _draws(folder, int(text) if text.isdigit() and int(text) > 0 else DEFAULT_DRAWS)
+
+
+@functools.cache
+def _draws(folder: str, draws: int) -> Draws:
+    from normsim.experiments.posterior import load_posterior
+
+    return load_posterior(folder).draw(draws, 0)
 
 
 @functools.cache
@@ -286,6 +322,8 @@ class PageModel(RegionModel):
     Attributes:
         notes: one line per refused or adjusted control value, for the page.
         scenario_name: the scenario the run uses.
+        draw: under a posterior (:func:`launch_draws`), the draw the run uses (its values
+            applied before the levers): ``seed % D``; None otherwise.
     """
 
     def __init__(
@@ -298,11 +336,23 @@ class PageModel(RegionModel):
     ):
         notes: list[str] = []
         seed = _seed(rng, notes)
+        draws, draw = launch_draws(), None
+        if draws is not None:
+            base = _scenario(scenario, notes)
+            try:
+                scenario = draws.apply(base, (seed or 0) % len(draws))
+                draw = (seed or 0) % len(draws)
+            except ScenarioError as err:
+                notes.append(f"the posterior does not apply to {base.name} "
+                             f"({err.problems[0].path}: {err.problems[0].message}); ran it "
+                             "as written")
+                scenario = base
         chosen = checked_scenario(scenario, notes, **values)
         if steps is not None and not (isinstance(steps, int) and steps >= 0):
             notes.append(f"steps {steps!r} is not a whole number >= 0; ran to the end year")
             steps = None
         super().__init__(chosen, steps=steps, rng=seed)
+        self.draw: int | None = draw
         self.notes: list[str] = notes
         self.scenario_name: str = chosen.name
 

@@ -12,22 +12,31 @@ samples. The page runs both settings from the same master seed (common random nu
 which correlates them positively, so the interval is conservative (too wide, never too
 narrow) for the page's comparisons.
 
-Hook for the calibration issue (``normsim viz --posterior DIR``, not built yet): a
-posterior ensemble would run one replicate per posterior draw instead of R replicates of
-one scenario, concatenate the tables and pass them to :func:`summarize` unchanged;
-:func:`run_ensemble` is the one place that would take the draws.
+A posterior ensemble (``normsim viz --posterior DIR``): :func:`run_ensemble` given the
+posterior's draws spreads the R replicates over them (replicate ``r`` runs draw ``r % D``,
+so R = D is one run per draw) through
+:func:`normsim.experiments.posterior.run_posterior`, and passes the pooled tables to
+:func:`summarize` unchanged. Its probabilities are then posterior-predictive: the Wilson
+interval is over the pooled runs, which carry the parameter uncertainty with them; the
+ensemble's :attr:`Ensemble.posterior` says what it was.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from normsim.analysis.intervals import wilson_interval
+
+if TYPE_CHECKING:
+    from normsim.experiments.posterior import Draws
+    from normsim.scenario import Scenario
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles of the fan chart: the 90% band, the 50% band and the median."""
@@ -127,6 +136,8 @@ class Ensemble:
         blockers: (code, runs) of the states that blocked the last failed vote of a run,
             most frequent first.
         tipping_years: (year, runs) of the runs that tipped, by the year they tipped.
+        posterior: what the runs were drawn over, in words (empty: one scenario's
+            parameters as written).
     """
 
     label: str
@@ -137,6 +148,7 @@ class Ensemble:
     adoption: Probability
     blockers: tuple[tuple[str, int], ...]
     tipping_years: tuple[tuple[int, int], ...]
+    posterior: str = ""
 
     @property
     def n(self) -> int:
@@ -179,24 +191,44 @@ def summarize(runs: pd.DataFrame, steps: pd.DataFrame, *, tipping_share: float,
     )
 
 
-def run_ensemble(scenario, replicates: int = DEFAULT_REPLICATES, seed: int = 0,
-                 label: str = "") -> Ensemble:
+def run_ensemble(scenario: Scenario, replicates: int = DEFAULT_REPLICATES, seed: int = 0,
+                 label: str = "", *, draws: Draws | None = None,
+                 prepare: Callable[[Scenario], Scenario] | None = None) -> Ensemble:
     """Run ``replicates`` replicates of a regional scenario on the batch engine; summarise.
 
     Args:
-        scenario: the :class:`~normsim.scenario.Scenario` (levers already applied).
+        scenario: the :class:`~normsim.scenario.Scenario` (levers already applied, or,
+            with ``draws``, applied by ``prepare``).
         replicates: R, the number of replicates.
         seed: the master seed (replicate seeds are spawned from it).
         label: the setting in words.
+        draws: posterior draws to spread the R replicates over (replicate ``r`` runs draw
+            ``r % D``); each draw's values are applied to ``scenario`` first.
+        prepare: with ``draws``, applied to each draw's scenario after the draw (the
+            levers, so that they change the scenario under the drawn parameters).
 
     Returns:
         The ensemble.
     """
-    from normsim.experiments.replicates import run_scenario
+    if draws is None:
+        from normsim.experiments.replicates import run_scenario
 
-    results = run_scenario(scenario, replicates, seed, agents=False)
-    return summarize(results.runs, results.steps,
-                     tipping_share=scenario.data["region"]["tipping_share"], label=label)
+        results = run_scenario(prepare(scenario) if prepare else scenario, replicates, seed,
+                               agents=False)
+        return summarize(results.runs, results.steps,
+                         tipping_share=scenario.data["region"]["tipping_share"], label=label)
+    from normsim.experiments.posterior import run_posterior, spread
+
+    results = run_posterior(scenario, draws, spread(replicates, len(draws)), seed,
+                            agents=False, prepare=prepare)
+    tipping = results.metadata["scenario_resolved"]["region"]["tipping_share"]
+    if prepare is not None:  # the levers may move the tipping share
+        tipping = prepare(draws.apply(scenario, 0)).data["region"]["tipping_share"]
+    used = min(replicates, len(draws))
+    stats = summarize(results.runs, results.steps, tipping_share=tipping, label=label)
+    return replace(stats, posterior=(
+        f"posterior ensemble: {replicates} runs over {used} parameter sets drawn from the "
+        f"calibration {draws.calibration} ({draws.folder})"))
 
 
 # --------------------------------------------------------------------------- threshold

@@ -19,7 +19,9 @@ from tqdm.auto import tqdm
 from normsim.models.region import schema
 from normsim.models.region.dynamics import simulate as simulate_batch
 from normsim.models.region.params import build_params, version_keys
+from normsim.models.region.statistics import Runs, values
 from normsim.models.region.tables import COLUMNS, summarize, tables
+from normsim.seeds import BLOCK
 
 if TYPE_CHECKING:
     from normsim.models.kind import Tables
@@ -28,7 +30,8 @@ if TYPE_CHECKING:
     from normsim.schema import Spec, _Context
 
 ENGINES: tuple[str, ...] = ("batch", "mesa")
-CHUNK = 2000  # replicates per batch: bounds memory, keeps the progress bar moving
+CHUNK = 2 * BLOCK  # replicates per batch: bounds memory, keeps the progress bar moving;
+# whole blocks of seeds, so that a chunk draws no numbers of another chunk's runs
 
 
 def _chunks(seeds: list[int], size: int) -> Iterator[list[int]]:
@@ -50,8 +53,7 @@ def run_trajectories(
     with tqdm(total=len(seeds), disable=not progress, unit="run", desc=engine) as bar:
         if engine == "batch":
             for chunk in _chunks(seeds, CHUNK):
-                generators = [np.random.default_rng(s) for s in chunk]
-                parts.append(simulate_batch(params, generators).arrays())
+                parts.append(simulate_batch(params, chunk).arrays())
                 bar.update(len(chunk))
         elif engine == "mesa":
             from normsim.models.region.model import RegionModel  # Mesa only when asked for
@@ -114,6 +116,17 @@ class RegionKind:
         return tables(raw, scenario.codes, scenario.data["start_year"], seeds, run_ids,
                       replicates, agents, norm_keys=tuple(scenario.data["norms"]),
                       version_keys=version_keys(scenario.data))
+
+    def statistics(self, scenario: Scenario, raw: dict[str, np.ndarray],
+                   statistics: list[dict[str, Any]]) -> list[np.ndarray]:
+        """Pattern statistics (:mod:`normsim.analysis.patterns`) from the trajectories.
+
+        No table is built (:mod:`normsim.models.region.statistics`): per statistic, (R,)
+        1.0 (true), 0.0 (false) or NaN (no value), the values the tables give.
+        """
+        runs = Runs(raw, scenario.codes, scenario.data["start_year"],
+                    version_keys(scenario.data))
+        return [values(stat, runs) for stat in statistics]
 
     def summarize(self, results: Results) -> str:
         """Cascade and adoption probabilities, blockers and the adoption order."""

@@ -44,12 +44,12 @@ class MemberState(FixedAgent):
     @property
     def support(self) -> float:
         """Support for the proposed norm, 0–1."""
-        return float(self._state.support[0, self.index])
+        return float(self._state.support[self.index, 0])
 
     @property
     def stage(self) -> StateStage:
         """The state's own life-cycle stage (compare with ``is``)."""
-        return StateStage(int(self._state.stage[0, self.index]))
+        return StateStage(int(self._state.stage[self.index, 0]))
 
     @property
     def stage_name(self) -> str:
@@ -59,12 +59,12 @@ class MemberState(FixedAgent):
     @property
     def threshold(self) -> float:
         """This run's adoption threshold."""
-        return float(self._state.threshold[0, self.index])
+        return float(self._state.threshold[self.index, 0])
 
     @property
     def norms(self) -> dict[str, float]:
         """Strength of each declared prior norm, 0–1, by its key."""
-        row = self._state.norms[0, self.index]
+        row = self._state.norms[:, self.index, 0]
         return {key: float(row[j]) for j, key in enumerate(self._params.norm_keys)}
 
     @property
@@ -77,7 +77,7 @@ class MemberState(FixedAgent):
     @property
     def blocked_last_vote(self) -> bool:
         """Whether the state objected at this step's summit vote."""
-        return bool(self._state.blockers[0, self.index])
+        return bool(self._state.blockers[self.index, 0])
 
     @property
     def personnel(self) -> int:

@@ -1,17 +1,31 @@
 """The update rule of the regional norm model, written once, on arrays.
 
-Every array has a leading replicate axis ``R``, then the state axis ``N`` (the members in
-the scenario's order), then, for norm strengths, the ``K`` prior norms the scenario declares
-(in their declared order). The batch engine advances
-thousands of replicates at once; the Mesa model advances one (``R = 1``) and shows the
-result on its agents. Both call :func:`initial_state` and :func:`advance`, and both draw
-their random numbers per replicate, from that replicate's own generator, in the same order,
-so the same seed gives the same run whatever the engine or the batch size.
+Arrays are state-major: the state axis ``N`` (the members in the scenario's order) comes
+first, then the replicate axis ``R``; prior-norm strengths put the ``K`` prior norms the
+scenario declares (in their declared order) in front, ``(K, N, R)``. A sum over the member
+states or the prior norms then adds a few long rows. The batch engine advances thousands of
+replicates at once; the Mesa model advances one (``R = 1``) and shows the result on its
+agents. Both call :func:`initial_state` and :func:`advance`, and both read their random
+numbers from :class:`normsim.seeds.StepNormals`, each replicate from its own seed: step 0's
+standard normals are its threshold perturbations, step ``t``'s its support noise of year
+``t``. So the same seed gives the same run whatever the engine or the batch size, and a
+longer horizon keeps the early years. (:meth:`Trajectory.arrays` hands the result tables
+the replicate axis first.)
+
+Identity drift moves every prior-norm strength of a state the same share of the way to its
+target, so a state's strengths are n_ik = n0_ik (1 - c_k g_i) with one *relaxation* g_i per
+state and replicate (:attr:`State.relaxation`, :attr:`State.norms`): the same rule, held in
+one number instead of K. A state whose norms never drifted keeps its original clash.
 
 Updating is synchronous: every state reads the support, stages, norms and ties of step
-``t - 1`` and all changes of step ``t`` apply together. (Reductions use ``einsum`` rather
-than ``@`` so that no BLAS kernel makes a row's result depend on how many rows share the
-batch; ``test_same_seed_same_run_whatever_the_batch`` holds that.)
+``t - 1`` and all changes of step ``t`` apply together. Every sum runs in an order that does
+not depend on how many replicates share the batch: a sum over the states, the neighbours or
+the prior norms adds its terms one after another (:func:`_sum_rows`; numpy would sum a
+contiguous axis pairwise, and no BLAS kernel is involved), and a large batch looks its
+adopter sets up in a table computed by the same sums;
+``test_same_seed_same_run_whatever_the_chunk_order_block_or_engine`` holds that, bit for
+bit. Powers with a whole exponent are repeated multiplications, and roots of a power-of-two
+degree repeated square roots: exact IEEE operations, the same on every machine.
 
 One step is one year. Step ``t`` simulates year ``start_year + t``; step 0 is the
 calibrated initial condition.
@@ -21,12 +35,14 @@ section): a switched-off mechanism contributes nothing, so an ablation is a scen
 override, not another code path.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
 
 from normsim.models.region.norms import RegionalStage, StateStage, Strategy
+from normsim.seeds import StepNormals
 
 MECHANISMS: tuple[str, ...] = (
     "persuasion", "commitment", "neighbour_influence", "cascade_socialization", "prestige",
@@ -183,97 +199,126 @@ class Params:
         return self.start_year + step
 
 
+# The stage and outcome codes as plain ints: numpy compares an array with a Python int
+# directly, and with an IntEnum member only after converting the array.
+RESISTANT, ADOPTER, INTERNALIZED = (int(s) for s in StateStage)
+EMERGENCE, CASCADE, INTERNALIZATION = (int(s) for s in RegionalStage)
+ADOPTED, FAILED, WITHDRAWN = (int(s) for s in (Summit.ADOPTED, Summit.FAILED, Summit.WITHDRAWN))
+
+
 @dataclass
 class State:
-    """The mutable state of ``R`` replicates of one scenario at one step."""
+    """The mutable state of ``R`` replicates of one scenario at one step, state-major."""
 
     step: int
-    support: np.ndarray  # (R, N)
-    norms: np.ndarray  # (R, N, K)
-    stage: np.ndarray  # (R, N) int8 StateStage codes
-    years_adopted: np.ndarray  # (R, N) consecutive years as adopter
-    clash_at_adoption: np.ndarray  # (R, N) combined norm clash when the state last adopted
-    first_adoption: np.ndarray  # (R, N) step of first adoption, -1 = never
+    support: np.ndarray  # (N, R)
+    relaxation: np.ndarray  # (N, R) g in [0, 1]: how far identity drift relaxed the norms
+    stage: np.ndarray  # (N, R) int8 StateStage codes
+    years_adopted: np.ndarray  # (N, R) consecutive years as adopter
+    clash_at_adoption: np.ndarray  # (N, R) combined norm clash when the state last adopted
+    first_adoption: np.ndarray  # (N, R) step of first adoption, -1 = never
     regional: np.ndarray  # (R,) int8 RegionalStage codes
-    threshold: np.ndarray  # (R, N) this replicate's draw of the thresholds
-    noise: np.ndarray  # (R, steps, N) standard normal draws, one row per step
+    threshold: np.ndarray  # (N, R) this replicate's draw of the thresholds
+    normals: StepNormals  # the replicates' standard normals, step by step
     institution: np.ndarray  # (R,) adopted by the decision rule
     adoption_step: np.ndarray  # (R,) step of institutional adoption, -1 = never
     last_tabled: np.ndarray  # (R,) step of the last tabled proposal
     pending: np.ndarray  # (R,) a scheduled proposal waits for the next summit
     tabled: np.ndarray  # (R,) a proposal came to this step's summit (voted or withdrawn)
-    blockers: np.ndarray  # (R, N) the members whose objection counted at this step's summit
+    blockers: np.ndarray  # (N, R) the members whose objection counted at this step's summit
     summit: np.ndarray  # (R,) int8 Summit code of this step
     version_tabled: np.ndarray  # (R,) int8 the version put forward, -1 = none or withdrawn
     institution_version: np.ndarray  # (R,) int8 most ambitious version adopted, -1 = none
     ties: np.ndarray  # (N, N), shared: events change it alike in every replicate
     regime_insecurity: np.ndarray  # (N,), shared
     salience: np.ndarray  # (3,), shared
-    generators: list[np.random.Generator] = field(repr=False, default_factory=list)
+    profile: np.ndarray  # (K, N, 1) the original prior-norm strengths n0, shared
+    conflict: np.ndarray  # (K, 1, 1) the framed conflict c of each prior norm, shared
+    clash0: np.ndarray  # (N, 1) the combined clash of the original profile
+    neighbour_table: np.ndarray | None = None  # (N, 2^N) pull of each adopter set, or None
+
+    @property
+    def norms(self) -> np.ndarray:
+        """(K, N, R) the prior-norm strengths: n_ik = n0_ik (1 - c_k g_i) (see :func:`advance`)."""
+        return self.profile * (1.0 - self.conflict * self.relaxation)
 
     @property
     def replicates(self) -> int:
         """Number of replicates ``R``."""
-        return self.support.shape[0]
+        return self.support.shape[1]
 
     @property
     def adopted(self) -> np.ndarray:
-        """(R, N) states that hold the norm: adopters and internalized."""
-        return self.stage >= StateStage.ADOPTER
+        """(N, R) states that hold the norm: adopters and internalized."""
+        return self.stage >= ADOPTER
 
     def adopter_share(self) -> np.ndarray:
         """(R,) share of states holding the norm (adopters / N)."""
-        return self.adopted.mean(axis=1)
+        return _count(self.adopted) / self.stage.shape[0]
 
 
-def draw_noise(generators: list[np.random.Generator], steps: int, n: int) -> np.ndarray:
-    """Draw the next ``steps`` rows of support noise for each replicate, (R, steps, N)."""
-    return np.stack([g.standard_normal((steps, n)) for g in generators])
+def _count(mask: np.ndarray) -> np.ndarray:
+    """(R,) how many member states a (N, R) mask holds (fewer than 2**15 members)."""
+    return mask.sum(axis=0, dtype=np.int16)
 
 
-def initial_state(params: Params, generators: list[np.random.Generator]) -> State:
-    """Step 0 of ``len(generators)`` replicates, one generator each.
+def _sum_rows(x: np.ndarray) -> np.ndarray:
+    """The sum over the first axis, row after row: ((x_0 + x_1) + x_2) + ...
 
-    Each generator draws, in this order: the replicate's threshold perturbations (N), then
-    the support noise of every step (steps x N).
+    Written out, because numpy sums a contiguous axis pairwise: with one replicate (or
+    one cell) the first axis would be summed in another order than in a batch.
     """
-    r, n = len(generators), params.n_states
-    draws = np.empty((r, (params.steps + 1) * n))  # one call per replicate, in stream order
-    for row, generator in zip(draws, generators, strict=True):
-        generator.standard_normal(out=row)
-    perturbation, noise = draws[:, :n], draws[:, n:].reshape(r, params.steps, n)
+    total = x[0].copy()
+    for row in x[1:]:
+        total += row
+    return total
+
+
+def initial_state(params: Params, seeds: Sequence[int]) -> State:
+    """Step 0 of ``len(seeds)`` replicates, one seed each.
+
+    A replicate's step-0 standard normals (:class:`~normsim.seeds.StepNormals`) perturb its
+    thresholds; :func:`advance` reads step ``t``'s as the support noise of year ``t``.
+    """
+    normals = StepNormals(seeds, params.n_states)
+    r, n = normals.runs, params.n_states
     if params.on("threshold_heterogeneity"):
-        threshold = np.clip(params.threshold + params.threshold_sd * perturbation, 0.01, 0.99)
-    else:  # every state at the mean threshold, no per-run perturbation (draws still made)
-        threshold = np.full((r, n), float(params.threshold.mean()) if n else 0.5)
-    support = np.broadcast_to(params.support, (r, n)).copy()
-    stage = np.where(support >= threshold, StateStage.ADOPTER, StateStage.RESISTANT)
+        perturbation = np.ascontiguousarray(normals(0).T)  # (N, R)
+        threshold = np.clip(params.threshold[:, None] + params.threshold_sd * perturbation,
+                            0.01, 0.99)
+    else:  # every state at the mean threshold, no per-run perturbation
+        threshold = np.full((n, r), float(params.threshold.mean()) if n else 0.5)
+    support = np.broadcast_to(params.support[:, None], (n, r)).copy()
+    stage = np.where(support >= threshold, ADOPTER, RESISTANT)
     stage = stage.astype(np.int8)
-    norms = np.broadcast_to(params.norms, (r, n, params.norms.shape[1])).copy()
+    profile = params.norms.T[:, :, None].copy()
+    clash0 = norm_clash(profile, params)
     state = State(
         step=0,
         support=support,
-        norms=norms,
+        relaxation=np.zeros((n, r)),
         stage=stage,
-        years_adopted=np.zeros((r, n), dtype=np.int32),
-        clash_at_adoption=norm_clash(norms, params),
-        first_adoption=np.where(stage >= StateStage.ADOPTER, 0, -1).astype(np.int32),
-        regional=np.full(r, RegionalStage.EMERGENCE, dtype=np.int8),
+        years_adopted=np.zeros((n, r), dtype=np.int32),
+        clash_at_adoption=np.repeat(clash0, r, axis=1),
+        first_adoption=np.where(stage >= ADOPTER, 0, -1).astype(np.int32),
+        regional=np.full(r, EMERGENCE, dtype=np.int8),
         threshold=threshold,
-        noise=noise,
+        normals=normals,
         institution=np.full(r, params.initial_version == 0),
         adoption_step=np.full(r, 0 if params.initial_version == 0 else -1, dtype=np.int32),
         last_tabled=np.full(r, -(10**6), dtype=np.int32),
         pending=np.zeros(r, dtype=bool),
         tabled=np.zeros(r, dtype=bool),
-        blockers=np.zeros((r, n), dtype=bool),
+        blockers=np.zeros((n, r), dtype=bool),
         summit=np.zeros(r, dtype=np.int8),
         version_tabled=np.full(r, -1, dtype=np.int8),
         institution_version=np.full(r, params.initial_version, dtype=np.int8),
         ties=params.ties.copy(),
         regime_insecurity=params.regime_insecurity.copy(),
         salience=params.salience.copy(),
-        generators=generators,
+        profile=profile,
+        conflict=params.conflict[:, None, None].copy(),
+        clash0=clash0,
     )
     state.regional = _regional_stage(state, params)
     return state
@@ -294,6 +339,7 @@ def apply_events(state: State, params: Params, step: int) -> None:
             # Functional cooperation (e.g. the APCN) thickens every tie (000:59).
             off_diagonal = ~np.eye(params.n_states, dtype=bool)
             state.ties[off_diagonal] = np.clip(state.ties[off_diagonal] + event.value, 0.0, 1.0)
+            state.neighbour_table = None  # of the former ties
         elif event.kind == "proposal":
             state.pending[:] = ~state.institution
         else:  # scenario validation admits no other kind
@@ -301,14 +347,14 @@ def apply_events(state: State, params: Params, step: int) -> None:
 
 
 def lobbying_targets(state: State, params: Params, entrepreneur: Entrepreneur) -> np.ndarray:
-    """(R, N) the states an entrepreneur lobbies this step, by its strategy."""
+    """(N, R) the states an entrepreneur lobbies this step, by its strategy."""
     # An entrepreneur does not lobby itself; a fellow entrepreneur is lobbied like any
     # other state (its support is not pinned: a lukewarm co-entrepreneur can be persuaded).
-    not_entrepreneur = np.ones(params.n_states, dtype=bool)
+    not_entrepreneur = np.ones((params.n_states, 1), dtype=bool)
     not_entrepreneur[entrepreneur.state] = False
     if entrepreneur.strategy is Strategy.ALL:
-        return (state.stage < StateStage.INTERNALIZED) & not_entrepreneur
-    eligible = (state.stage == StateStage.RESISTANT) & not_entrepreneur
+        return (state.stage < INTERNALIZED) & not_entrepreneur
+    eligible = (state.stage == RESISTANT) & not_entrepreneur
     match entrepreneur.strategy:
         case Strategy.RECEPTIVE:
             priority = -state.support
@@ -316,36 +362,44 @@ def lobbying_targets(state: State, params: Params, entrepreneur: Entrepreneur) -
             priority = state.support
         case Strategy.CENTRAL:
             strength = state.ties.sum(axis=1)
-            priority = np.broadcast_to(-strength, state.support.shape)
+            priority = np.broadcast_to(-strength[:, None], state.support.shape)
         case Strategy.COALITION:
-            own = state.norms[:, entrepreneur.state, None, :]
-            priority = np.sqrt(((state.norms - own) ** 2).sum(axis=2))
+            norms = state.norms
+            own = norms[:, entrepreneur.state, None, :]
+            priority = np.sqrt(_sum_rows((norms - own) ** 2))
     priority = np.where(eligible, priority, np.inf)
-    order = np.argsort(priority, axis=1, kind="stable")
+    order = np.argsort(priority, axis=0, kind="stable")
     rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(params.n_states)[None, :], axis=1)
+    np.put_along_axis(rank, order, np.arange(params.n_states)[:, None], axis=0)
     return eligible & (rank < entrepreneur.targets)
 
 
 def persuasion(state: State, params: Params) -> np.ndarray:
-    """(R, N) persuasion pressure: intensity x own support x tie x credibility x appeal.
+    """(N, R) persuasion pressure: intensity x own support x tie x credibility x appeal.
 
     The entrepreneur's yearly effort is shared equally among its targets, so lobbying
     fewer states presses each of them harder. An advocate persuades in proportion to its
     own support (of step t - 1): a lukewarm co-entrepreneur carries little conviction.
     """
-    pressure = np.zeros_like(state.support)
+    pressure = None
     for e in _active(params, state.step + 1):
         targets = lobbying_targets(state, params, e)
-        count = targets.sum(axis=1, keepdims=True)
+        count = _count(targets)
         per_target = np.divide(e.intensity, count, out=np.zeros(count.shape), where=count > 0)
-        conviction = state.support[:, e.state, None]
-        pressure += targets * per_target * conviction * state.ties[e.state] * e.credibility
-    return pressure * params.appeal
+        conviction = state.support[e.state]
+        # per target x conviction x tie x credibility, in that order, then x the 0/1 target
+        term = np.multiply.outer(state.ties[e.state], per_target * conviction)
+        term *= e.credibility
+        term *= targets
+        pressure = term if pressure is None else pressure + term
+    if pressure is None:
+        return np.zeros_like(state.support)
+    pressure *= params.appeal
+    return pressure
 
 
-def commitment(state: State, params: Params) -> np.ndarray:
-    """(R, N) an active entrepreneur's commitment: advocating a norm it holds binds it.
+def commitment(state: State, params: Params, pull: np.ndarray) -> None:
+    """Add to ``pull`` an active entrepreneur's commitment: advocating a norm it holds binds it.
 
     The pull is ``commitment`` on an active entrepreneur that holds the norm (of step
     t - 1), so a convinced entrepreneur (Indonesia, support 1, 002:284–289; "ideational
@@ -353,17 +407,40 @@ def commitment(state: State, params: Params) -> np.ndarray:
     while a lukewarm one that does not hold it gains nothing until persuaded: commitment
     follows from the dynamics instead of being pinned.
     """
-    pull = np.zeros_like(state.support)
     for e in _active(params, state.step + 1):
-        pull[:, e.state] += params.commitment * state.adopted[:, e.state]
-    return pull
+        pull[e.state] += params.commitment * (state.stage[e.state] >= ADOPTER)
 
 
 def neighbour_share(adopted: np.ndarray, ties: np.ndarray) -> np.ndarray:
-    """(R, N) tie-weighted share of a state's neighbours that hold the norm (Watts 2002)."""
-    strength = ties.sum(axis=1)
-    weighted = np.einsum("rj,ij->ri", adopted.astype(float), ties)
+    """(N, R) tie-weighted share of a state's neighbours that hold the norm (Watts 2002).
+
+    The tie-weighted count sums over the neighbours j in order, the same in any batch.
+    """
+    strength = ties.sum(axis=1)[:, None]
+    weighted = _sum_rows(ties.T[:, :, None] * adopted[:, None, :])  # (j, i, R) -> (i, R)
+    if (strength > 0).all():
+        return np.divide(weighted, strength, out=weighted)
     return np.divide(weighted, strength, out=np.zeros_like(weighted), where=strength > 0)
+
+
+def _neighbour_pull(state: State, params: Params, adopted: np.ndarray) -> np.ndarray:
+    """(N, R) the pull of adopting neighbours: ``neighbour_influence`` x :func:`neighbour_share`.
+
+    The share depends on the set of states that hold the norm only, so when the 2^N sets
+    are no more than the replicates, the pull of every set is tabulated (once per change
+    of the ties, by the same arithmetic) and each replicate looks its set up.
+    """
+    n, r = adopted.shape
+    if 2**n > r:
+        pull = neighbour_share(adopted, state.ties)
+        pull *= params.neighbour_influence
+        return pull
+    if state.neighbour_table is None:
+        sets = (np.arange(2**n)[None, :] >> np.arange(n)[:, None]) & 1  # (N, 2^N): bit j
+        state.neighbour_table = neighbour_share(sets.astype(bool), state.ties)
+        state.neighbour_table *= params.neighbour_influence
+    index = np.einsum("i,ir->r", 1 << np.arange(n, dtype=np.int32), adopted.view(np.int8))
+    return np.take(state.neighbour_table, index, axis=1)
 
 
 def weighted_adopter_share(adopted: np.ndarray, params: Params) -> np.ndarray:
@@ -372,40 +449,89 @@ def weighted_adopter_share(adopted: np.ndarray, params: Params) -> np.ndarray:
     Under ``region.tipping_rule: count`` every weight is 1: the share is adopters / N.
     """
     w = params.tipping_weight
-    return (adopted * w).sum(axis=1) / w.sum()
+    if (w == 1.0).all():
+        return _count(adopted) / len(w)
+    return _sum_rows(adopted * w[:, None]) / w.sum()
+
+
+def _power(x: np.ndarray, p: float) -> np.ndarray:
+    """x^p, overwriting x: by multiplication (squaring) when p is a whole number up to 64."""
+    if not (p == int(p) and 1 <= p <= 64):
+        return np.power(x, p, out=x)
+    n, result = int(p), None
+    while True:
+        if n & 1:
+            if result is None:
+                result = x if n == 1 else x.copy()
+            else:
+                np.multiply(result, x, out=result)
+        n >>= 1
+        if not n:
+            return result
+        np.multiply(x, x, out=x)
+
+
+def _root(x: np.ndarray, p: float) -> np.ndarray:
+    """x^(1/p): by repeated square roots when p is 1, 2, 4, ... 64."""
+    if p not in (1, 2, 4, 8, 16, 32, 64):
+        return x ** (1.0 / p)
+    while p > 1:
+        x, p = np.sqrt(x), p / 2
+    return x
 
 
 def combine(channels: np.ndarray, rule: str, exponent: float) -> np.ndarray:
-    """Combine the last axis of norm-conflict channels into one clash (0 with no channel).
+    """Combine the first axis of norm-conflict channels into one clash (0 with no channel).
+
+    The power mean overwrites ``channels`` (with its powers).
 
     ``mean`` is compensatory (a weak clash offsets a strong one); ``max`` lets one deeply
     held norm block alone; ``power_mean`` (M_p = (mean c^p)^(1/p)) lies between: p = 1 is
     the mean, p -> infinity the maximum. All three are homogeneous of degree 1, so a
     version's conflict scale scales the combined clash by the same factor.
     """
-    if channels.shape[-1] == 0:
-        return np.zeros(channels.shape[:-1])
+    if channels.shape[0] == 0:
+        return np.zeros(channels.shape[1:])
     match rule:
         case "mean":
-            return channels.mean(axis=-1)
+            return _sum_rows(channels) / channels.shape[0]
         case "max":
-            return channels.max(axis=-1)
+            return channels.max(axis=0)
         case "power_mean":
-            return (channels**exponent).mean(axis=-1) ** (1.0 / exponent)
+            return _root(_sum_rows(_power(channels, exponent)) / channels.shape[0], exponent)
     raise ValueError(f"unknown combination rule {rule!r}")  # validation admits none
 
 
 def norm_clash(norms: np.ndarray, params: Params) -> np.ndarray:
-    """(R, N) the combined clash of each state's prior norms with the framed proposed norm.
+    """(N, ...) the combined clash of each state's prior norms with the framed proposed norm.
 
     Each prior norm k is its own channel c_ik = n_ik x c_k (strength x framed conflict);
-    ``norm.combination`` says how the channels combine (:func:`combine`).
+    ``norm.combination`` says how the channels combine (:func:`combine`). ``norms`` has
+    the prior norms first: (K, N, R), or (K, M) for M cells.
     """
-    return combine(norms * params.conflict, params.combination, params.exponent)
+    conflict = params.conflict.reshape((-1,) + (1,) * (norms.ndim - 1))
+    return combine(norms * conflict, params.combination, params.exponent)
+
+
+def _clash(state: State, params: Params) -> np.ndarray:
+    """(N, R) :func:`norm_clash` of ``state.norms``, computed where the norms have drifted.
+
+    A state whose norms never drifted (g = 0) keeps its original profile, and its clash.
+    """
+    r = state.replicates
+    clash = np.repeat(state.clash0, r, axis=1)
+    cells = np.flatnonzero(state.relaxation > 0.0)
+    if len(cells):
+        relaxation = np.take(state.relaxation, cells)
+        norms = np.multiply(state.conflict[:, :, 0], relaxation)  # (K, M), as State.norms
+        np.subtract(1.0, norms, out=norms)
+        norms *= np.take(state.profile[:, :, 0], cells // r, axis=1)
+        np.put(clash, cells, norm_clash(norms, params))
+    return clash
 
 
 def resistance(state: State, params: Params, clash: np.ndarray | None = None) -> np.ndarray:
-    """(R, N) resistance: the combined clash of the prior norms, plus regime fear.
+    """(N, R) resistance: the combined clash of the prior norms, plus regime fear.
 
     Regime insecurity adds to the clash: in the ASEAN case the more authoritarian members
     "feared creating an instrument that would later be turned against them" (001:1 c.2126).
@@ -415,8 +541,9 @@ def resistance(state: State, params: Params, clash: np.ndarray | None = None) ->
     if not params.on("norm_resistance"):
         clash = 0.0
     elif clash is None:
-        clash = norm_clash(state.norms, params)
-    fear = params.regime_conflict * state.regime_insecurity if params.on("regime_fear") else 0.0
+        clash = _clash(state, params)
+    fear = (params.regime_conflict * state.regime_insecurity[:, None]
+            if params.on("regime_fear") else 0.0)
     return params.resistance * (clash + fear)
 
 
@@ -431,62 +558,64 @@ def advance(state: State, params: Params) -> None:
     proposal by the scenario's decision rule, version by version.
     """
     step = state.step + 1
-    if step > state.noise.shape[1]:  # an interactive run beyond the horizon: draw more
-        more = draw_noise(state.generators, params.steps, params.n_states)
-        state.noise = np.concatenate([state.noise, more], axis=1)
     apply_events(state, params, step)
 
     adopted = state.adopted
     on = params.on
-    tipped = state.regional >= RegionalStage.CASCADE
+    tipped = state.regional >= CASCADE
     un, crisis, rivalry = (
         state.salience[Channel.UN_PARTNERSHIP],
         state.salience[Channel.CRISIS],
         state.salience[Channel.RIVALRY],
     )
-    pull = np.zeros_like(state.support)
-    if on("persuasion"):
-        pull += persuasion(state, params)
+    pull = persuasion(state, params) if on("persuasion") else np.zeros_like(state.support)
     if on("commitment"):
-        pull += commitment(state, params)
+        commitment(state, params, pull)
     if on("neighbour_influence"):
-        pull += params.neighbour_influence * neighbour_share(adopted, state.ties)
+        pull += _neighbour_pull(state, params, adopted)
     if on("cascade_socialization"):
-        pull += params.cascade_socialization * (tipped * state.adopter_share())[:, None]
+        pull += params.cascade_socialization * (tipped * state.adopter_share())
     if on("prestige"):
-        pull += params.prestige * params.appeal * params.prestige_motive
+        pull += (params.prestige * params.appeal * params.prestige_motive)[:, None]
     if on("salience"):
         pull += (params.crisis_response * crisis + params.un_response * un
                  + params.rivalry_response * rivalry)
-    clash = norm_clash(state.norms, params)  # of the norms of t - 1, read thrice below
+    clash = _clash(state, params)  # of the norms of t - 1, read thrice below
     push = resistance(state, params, clash)
-    support = state.support + pull * (1.0 - state.support) - push * state.support
+    # support + pull (1 - support) - push support, in place
+    support = 1.0 - state.support
+    support *= pull
+    support += state.support
+    support -= push * state.support
     if on("noise"):
-        support += params.noise * state.noise[:, step - 1, :]
+        support += np.multiply(state.normals(step).T, params.noise,
+                               out=np.empty_like(support))
     np.clip(support, 0.0, 1.0, out=support)
 
-    stage = _next_stage(state, params, support, step, clash)
-    newly = (stage >= StateStage.ADOPTER) & (state.first_adoption < 0)
-    state.first_adoption[newly] = step
-    adopts = (stage >= StateStage.ADOPTER) & (state.stage == StateStage.RESISTANT)
-    state.clash_at_adoption = np.where(adopts, clash, state.clash_at_adoption)
-    state.years_adopted = np.where(stage >= StateStage.ADOPTER, state.years_adopted + 1, 0)
+    stage, adopts = _next_stage(state, params, support, step, clash, adopted)
+    holds = stage >= ADOPTER
+    np.copyto(state.first_adoption, step, where=holds & (state.first_adoption < 0))
+    np.copyto(state.clash_at_adoption, clash, where=adopts)
+    state.years_adopted += 1
+    state.years_adopted *= holds
 
     # Identity drift: sustained adoption slowly relaxes the conflicting core norms; without
-    # it they recover towards the state's original profile (the two-way link).
+    # it they recover towards the state's original profile (the two-way link). Every
+    # strength moves a share δ of the way to its target, n' = n + δ (target - n), the target
+    # being the relaxed profile n0 (1 - c) while the state holds the norm and the original
+    # n0 when it does not. All of a state's strengths are then n0 (1 - c g), with one
+    # relaxation g per state that moves the same way: g' = g + δ (holds - g).
     if on("identity_drift"):
-        holds = (stage >= StateStage.ADOPTER)[:, :, None]
-        identity = np.where(holds, params.norms * (1.0 - params.conflict), params.norms)
-        state.norms += params.identity_drift * (identity - state.norms)
+        state.relaxation += params.identity_drift * (holds - state.relaxation)
 
     state.support, state.stage, state.step = support, stage, step
-    state.regional = _regional_stage(state, params)
+    state.regional = _regional_stage(state, params, holds)
     _summit(state, params, step)
     state.salience *= params.salience_decay
 
 
 def _next_stage(state: State, params: Params, support: np.ndarray, step: int,
-                clash: np.ndarray) -> np.ndarray:
+                clash: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Apply the state transition table to every replicate at once.
 
     Internalization ("taken for granted", Finnemore & Sikkink 1998) needs four things at
@@ -495,82 +624,100 @@ def _next_stage(state: State, params: Params, support: np.ndarray, step: int,
     conflicting prior norms (combined clash <= (1 - ``internalization_relaxation``) x the
     clash when the state adopted); and the region is past the tipping point (a norm is
     taken for granted once it is the region's standard, not while a few leaders hold it).
+
+    ``held`` is ``state.adopted`` (of step t - 1).
+
+    Returns:
+        The new stages, and the states that adopt (resistant before, adopters now).
     """
-    stage = state.stage.copy()
-    resistant = state.stage == StateStage.RESISTANT
-    adopter = state.stage == StateStage.ADOPTER
+    resistant = state.stage == RESISTANT
+    adopter = state.stage == ADOPTER
+    reached = support >= state.threshold
+    adopts = resistant & reached
     # Norms "do not appear out of thin air" (Finnemore & Sikkink 1998): a state can adopt
     # only a norm on the agenda, one that an entrepreneur advocates or some state holds.
-    on_agenda = bool(_active(params, step)) | state.adopted.any(axis=1, keepdims=True)
-    stage[resistant & on_agenda & (support >= state.threshold)] = StateStage.ADOPTER
-    reverts = adopter & (support < state.threshold - params.reversal_margin)
-    if not params.on("reversal"):
-        reverts[:] = False
-    stage[reverts] = StateStage.RESISTANT
-    if params.on("internalization"):
+    if not _active(params, step):
+        adopts &= held.any(axis=0)
+    stage = state.stage + adopts  # the stages are codes 0, 1, 2: one step up or down
+    reverts = None
+    if params.on("reversal"):
+        reverts = adopter & (support < state.threshold - params.reversal_margin)
+        stage -= reverts
+    tipped = state.regional >= CASCADE
+    if params.on("internalization") and tipped.any():
         relaxed = clash <= (
             (1.0 - params.internalization_relaxation) * state.clash_at_adoption + 1e-12)
-        tipped = (state.regional >= RegionalStage.CASCADE)[:, None]
-        matures = (adopter & ~reverts & (support >= state.threshold) & relaxed & tipped
+        matures = (adopter & reached & relaxed & tipped
                    & (state.years_adopted + 1 >= params.internalization_years))
-        stage[matures] = StateStage.INTERNALIZED
-    return stage
+        if reverts is not None:
+            matures &= ~reverts
+        stage += matures
+    return stage, adopts
 
 
-def _regional_stage(state: State, params: Params) -> np.ndarray:
-    """Apply the regional transition table (the one-third tipping point, 002:281–283)."""
-    share = weighted_adopter_share(state.adopted, params)
-    internalized = (state.stage == StateStage.INTERNALIZED).mean(axis=1)
+def _regional_stage(state: State, params: Params, held: np.ndarray | None = None) -> np.ndarray:
+    """Apply the regional transition table (the one-third tipping point, 002:281–283).
+
+    ``held`` is ``state.adopted``, if the caller has it.
+    """
+    share = weighted_adopter_share(state.adopted if held is None else held, params)
+    internalized = _count(state.stage == INTERNALIZED) / state.stage.shape[0]
     regional = state.regional.copy()
-    emergence = state.regional == RegionalStage.EMERGENCE
-    cascade = state.regional == RegionalStage.CASCADE
+    emergence = state.regional == EMERGENCE
+    cascade = state.regional == CASCADE
     tips = share >= params.tipping_share
-    regional[emergence & tips] = RegionalStage.CASCADE
-    regional[cascade & ~tips] = RegionalStage.EMERGENCE
+    regional[emergence & tips] = CASCADE
+    regional[cascade & ~tips] = EMERGENCE
     if params.on("internalization"):
         regional[cascade & tips & (internalized >= params.internalization_share)] = (
-            RegionalStage.INTERNALIZATION
+            INTERNALIZATION
         )
     return regional
 
 
-def version_support(support: np.ndarray, scale: float) -> np.ndarray:
-    """(R, N) a state's support for a version of conflict scale λ, from its support s.
+def version_support(support: np.ndarray, scale: float | np.ndarray) -> np.ndarray:
+    """(N, M) a state's support for a version of conflict scale λ, from its support s.
 
     The support update has the fixed point s* = pull / (pull + push); a version whose
     clash (and regime fear) is λ times the norm's meets λ times the push, so its fixed
     point has odds s / (λ (1 − s)): s_v = s / (s + λ (1 − s)). λ = 1 is the norm itself;
     a lesser version is supported more, most by those whose support is near the middle.
+    ``scale`` may be an array of scales below 1, (L, 1, 1): then (L, N, M).
     """
-    if scale >= 1.0:
+    if np.ndim(scale) == 0 and scale >= 1.0:
         return support
     return support / (support + scale * (1.0 - support))
 
 
-def _verdicts(state: State, params: Params, margin: float) -> tuple[np.ndarray, ...]:
-    """Per version: (V, R, N) objectors and (V, R) whether the rule accepts it.
+def _verdicts(held: np.ndarray, support: np.ndarray, threshold: np.ndarray, params: Params,
+              margins: tuple[float, ...], versions: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per margin: (V, N, M) objectors and (V, M) whether the rule accepts each version.
 
     A member is in favour of version v when it holds the norm or its support for v
     (:func:`version_support`) reaches its threshold; it objects when it does not hold the
-    norm and its support for v is below its threshold by more than ``margin``.
+    norm and its support for v is below its threshold by more than the margin. The first
+    ``versions`` versions are judged, in ``M`` replicates (the columns of the arrays).
     """
-    held = state.adopted
-    objects, passes = [], []
-    for scale in params.version_scale:
-        sv = version_support(state.support, float(scale))
-        favour = held | (sv >= state.threshold)
-        obj = ~held & (sv < state.threshold - margin)
-        vetoed = (obj & params.veto).any(axis=1)
-        objects.append(obj)
-        passes.append(~vetoed & (obj.sum(axis=1) <= params.max_objectors)
-                      & (favour.sum(axis=1) >= params.needed_in_favour))
-    return np.stack(objects), np.stack(passes)
+    scales = params.version_scale[:versions]
+    sv = np.repeat(support[None], versions, axis=0)  # (V, N, M): s for a scale of 1
+    lesser = np.flatnonzero(scales < 1.0)
+    if len(lesser):
+        sv[lesser] = version_support(support, scales[lesser, None, None])
+    favour = (held | (sv >= threshold)).sum(axis=1, dtype=np.int16) >= params.needed_in_favour
+    out = []
+    for margin in margins:
+        objects = ~held & (sv < threshold - margin)
+        passes = favour & (objects.sum(axis=1, dtype=np.int16) <= params.max_objectors)
+        if params.veto.any():
+            passes &= ~(objects & params.veto[:, None]).any(axis=1)
+        out.append((objects, passes))
+    return out
 
 
 def _counted(objects: np.ndarray, params: Params) -> np.ndarray:
-    """(R, N) the objections that count: the veto holders' if any vetoed, else all."""
-    vetoes = objects & params.veto
-    return np.where(vetoes.any(axis=1)[:, None], vetoes, objects)
+    """(N, M) the objections that count: the veto holders' if any vetoed, else all."""
+    vetoes = objects & params.veto[:, None]
+    return np.where(vetoes.any(axis=0), vetoes, objects)
 
 
 def _summit(state: State, params: Params, step: int) -> None:
@@ -611,6 +758,8 @@ def _summit(state: State, params: Params, step: int) -> None:
     withdrew the proposal) these are its clear objectors; when it was voted on and did not
     pass, its objectors at the vote (none if a qualified majority fell short on
     abstentions alone).
+
+    Only the replicates with a tabled proposal are judged (the columns ``at``).
     """
     r = state.replicates
     state.tabled = np.zeros(r, dtype=bool)
@@ -621,49 +770,58 @@ def _summit(state: State, params: Params, step: int) -> None:
         return
     auto = np.zeros(r, dtype=bool)
     if params.table_when_tipped and _active(params, step):
-        auto = (state.regional >= RegionalStage.CASCADE) & (
+        auto = (state.regional >= CASCADE) & (
             step - state.last_tabled >= params.retable_interval
         )
     tabled = (state.pending | auto) & ~state.institution
     state.pending[:] = False
     if not tabled.any():
         return
+    at = np.flatnonzero(tabled)
+    held, support = state.adopted[:, at], state.support[:, at]
     n_versions = len(params.version_scale) if params.on("versions") else 1
-    adopted_so_far = np.where(state.institution_version < 0, len(params.version_scale),
-                              state.institution_version)
+    version = state.institution_version[at]
+    adopted_so_far = np.where(version < 0, len(params.version_scale), version)
     available = params.version_first_step[:n_versions, None] <= step
-    candidate = (np.arange(n_versions)[:, None] < adopted_so_far[None, :]) & available  # (V, R)
-    objects, passes = _verdicts(state, params, params.acquiescence_margin)
-    objects, passes = objects[:n_versions], passes[:n_versions] & candidate
+    candidate = (np.arange(n_versions)[:, None] < adopted_so_far[None, :]) & available  # (V, M)
+    withdrawal = params.on("withdrawal")
+    margins = (params.acquiescence_margin,) + (
+        (params.acquiescence_margin + params.withdrawal_margin,) if withdrawal else ())
+    verdicts = _verdicts(held, support, state.threshold[:, at], params, margins, n_versions)
+    objects, passes = verdicts[0]
+    passes &= candidate
     top = 0  # the norm itself: tabled only while it is not adopted, so always a candidate
-    if params.on("withdrawal"):
-        clear, foreseen = _verdicts(state, params,
-                                    params.acquiescence_margin + params.withdrawal_margin)
-        clear, foreseen = clear[:n_versions], foreseen[:n_versions] & candidate
-        withdrawn = tabled & ~foreseen.any(axis=0)
+    blockers = np.zeros_like(held)
+    if withdrawal:
+        clear, foreseen = verdicts[1]
+        foreseen &= candidate
+        withdrawn = ~foreseen.any(axis=0)
         put_forward = np.where(withdrawn, -1, foreseen.argmax(axis=0))  # most ambitious
-        off_table = tabled & (put_forward != top)  # the norm taken off the table
-        state.blockers |= _counted(clear[top], params) & off_table[:, None]
+        blockers |= _counted(clear[top], params) & (put_forward != top)  # taken off the table
     else:
-        withdrawn = np.zeros(r, dtype=bool)
+        withdrawn = np.zeros(len(at), dtype=bool)
         put_forward = np.where(candidate.any(axis=0), candidate.argmax(axis=0), -1)
-    voted = tabled & ~withdrawn
+    voted = ~withdrawn
     # The summit considers the tabled version and the lesser ones below it.
     passes &= np.arange(n_versions)[:, None] >= put_forward[None, :]
     any_pass = passes.any(axis=0)
     chosen = np.where(any_pass, passes.argmax(axis=0), -1)  # most ambitious accepted
     adopted = voted & any_pass
     voted_on_norm = voted & (put_forward == top)
-    state.blockers |= _counted(objects[top], params) & (voted_on_norm & (chosen != top))[:, None]
-    state.summit[adopted] = Summit.ADOPTED
-    state.summit[voted & ~any_pass] = Summit.FAILED
-    state.summit[withdrawn] = Summit.WITHDRAWN
-    state.version_tabled[voted] = put_forward[voted]
-    state.institution_version[adopted] = chosen[adopted]
+    blockers |= _counted(objects[top], params) & (voted_on_norm & (chosen != top))
+    summit = np.zeros(len(at), dtype=np.int8)
+    summit[adopted] = ADOPTED
+    summit[voted & ~any_pass] = FAILED
+    summit[withdrawn] = WITHDRAWN
+    version[adopted] = chosen[adopted]
+    state.summit[at] = summit
+    state.version_tabled[at] = np.where(voted, put_forward, -1)
+    state.institution_version[at] = version
+    state.blockers[:, at] = blockers
     state.tabled = tabled
-    state.last_tabled[tabled] = step
-    passed = adopted & (chosen == top)
-    state.institution |= passed
+    state.last_tabled[at] = step
+    passed = at[adopted & (chosen == top)]
+    state.institution[passed] = True
     state.adoption_step[passed] = step
 
 
@@ -676,42 +834,43 @@ class Trajectory:
 
     codes: tuple[str, ...]
     start_year: int
-    support: list[np.ndarray] = field(default_factory=list)  # per step (R, N)
-    stage: list[np.ndarray] = field(default_factory=list)  # per step (R, N)
-    norms: list[np.ndarray] = field(default_factory=list)  # per step (R, N, K)
+    support: list[np.ndarray] = field(default_factory=list)  # per step (N, R)
+    stage: list[np.ndarray] = field(default_factory=list)  # per step (N, R)
+    relaxation: list[np.ndarray] = field(default_factory=list)  # per step (N, R)
     regional: list[np.ndarray] = field(default_factory=list)  # per step (R,)
     tabled: list[np.ndarray] = field(default_factory=list)  # per step (R,)
-    blockers: list[np.ndarray] = field(default_factory=list)  # per step (R, N)
+    blockers: list[np.ndarray] = field(default_factory=list)  # per step (N, R)
     institution: list[np.ndarray] = field(default_factory=list)  # per step (R,)
     summit: list[np.ndarray] = field(default_factory=list)  # per step (R,) Summit codes
     version_tabled: list[np.ndarray] = field(default_factory=list)  # per step (R,)
     institution_version: list[np.ndarray] = field(default_factory=list)  # per step (R,)
-    threshold: list[np.ndarray] = field(default_factory=list)  # per step (R, N)
+    threshold: list[np.ndarray] = field(default_factory=list)  # per step (N, R)
+
+    PER_STATE = ("support", "stage", "blockers", "threshold", "relaxation")
+    PER_REPLICATE = ("regional", "tabled", "institution", "summit", "version_tabled",
+                     "institution_version")
 
     def record(self, state: State) -> None:
         """Append a copy of the state's observable part."""
-        self.support.append(state.support.copy())
-        self.stage.append(state.stage.copy())
-        self.norms.append(state.norms.copy())
-        self.regional.append(state.regional.copy())
-        self.tabled.append(state.tabled.copy())
-        self.blockers.append(state.blockers.copy())
-        self.institution.append(state.institution.copy())
-        self.summit.append(state.summit.copy())
-        self.version_tabled.append(state.version_tabled.copy())
-        self.institution_version.append(state.institution_version.copy())
-        self.threshold.append(state.threshold.copy())
+        if not self.support:
+            self._profile, self._conflict = state.profile[:, :, 0].T, state.conflict[:, 0, 0]
+        for name in (*self.PER_STATE, *self.PER_REPLICATE):
+            getattr(self, name).append(getattr(state, name).copy())
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every series stacked with the replicate axis first: (R, T + 1, ...)."""
-        names = ("support", "stage", "norms", "regional", "tabled", "blockers", "institution",
-                 "summit", "version_tabled", "institution_version", "threshold")
-        return {name: np.stack(getattr(self, name), axis=1) for name in names}
+        """Every series stacked with the replicate axis first: (R, T + 1, ...), in C order."""
+        out = {name: np.stack(getattr(self, name), axis=1) for name in self.PER_REPLICATE}
+        for name in self.PER_STATE:  # (T + 1, N, R) -> (R, T + 1, N)
+            out[name] = np.ascontiguousarray(np.stack(getattr(self, name)).transpose(2, 0, 1))
+        # (R, T + 1, N, K): n0 (1 - c g), as State.norms
+        relaxation = out.pop("relaxation")[..., None]
+        out["norms"] = np.ascontiguousarray(self._profile * (1.0 - self._conflict * relaxation))
+        return out
 
 
-def simulate(params: Params, generators: list[np.random.Generator]) -> Trajectory:
-    """Run ``len(generators)`` replicates for ``params.steps`` years, recording each step."""
-    state = initial_state(params, generators)
+def simulate(params: Params, seeds: Sequence[int]) -> Trajectory:
+    """Run ``len(seeds)`` replicates for ``params.steps`` years, recording each step."""
+    state = initial_state(params, seeds)
     trajectory = Trajectory(params.codes, params.start_year)
     trajectory.record(state)
     for _ in range(params.steps):

@@ -47,7 +47,7 @@ def regional_stage(model: RegionModel) -> str:
 
 def mean_support(model: RegionModel) -> float:
     """Mean support for the proposed norm."""
-    return float(model.state.support[0].mean())
+    return float(model.state.support[:, 0].mean())
 
 
 def institutional_adoption(model: RegionModel) -> bool:
@@ -57,12 +57,12 @@ def institutional_adoption(model: RegionModel) -> bool:
 
 def stage_count(model: RegionModel, stage: StateStage) -> int:
     """Number of states in a life-cycle stage of their own."""
-    return int((model.state.stage[0] == stage).sum())
+    return int((model.state.stage[:, 0] == stage).sum())
 
 
 def mean_norm(model: RegionModel, j: int) -> float:
     """Mean strength of prior norm ``j`` (its position among the declared norms)."""
-    return float(model.state.norms[0, :, j].mean())
+    return float(model.state.norms[j, :, 0].mean())
 
 
 MODEL_REPORTERS: dict[str, Any] = {
@@ -102,8 +102,9 @@ class RegionModel(mesa.Model):
 
     Attributes:
         seed: the one integer seed of the run, given or drawn. It seeds Mesa's generators
-            (``rng``, ``random``) and the dynamics' generator alike, so
-            ``RegionModel(..., rng=model.seed)`` replays the run.
+            (``rng``, ``random``) and gives the dynamics their numbers
+            (:class:`normsim.seeds.StepNormals`, the same as the batch engine draws for the
+            seed), so ``RegionModel(..., rng=model.seed)`` replays the run.
         grid: the Mesa network space; its edge weights are the current ties, synced from
             the dynamics' ``state.ties`` after every step.
     """
@@ -141,8 +142,8 @@ class RegionModel(mesa.Model):
             crisis_year=crisis_year, un_push_year=un_push_year,
         ))
         self.params: Params = build_params(self.norm_scenario, steps)
-        # The replicate's generator: the same seed gives the same draws as the batch engine.
-        self.state = initial_state(self.params, [np.random.default_rng(self.seed)])
+        # The replicate's seed: the same numbers as the batch engine draws for it.
+        self.state = initial_state(self.params, [self.seed])
         self.trajectory = Trajectory(self.params.codes, self.params.start_year)
         self.trajectory.record(self.state)
         self.events: list[dict[str, Any]] = []
@@ -195,7 +196,7 @@ class RegionModel(mesa.Model):
         advance(self.state, self.params)
         self._sync_ties()
         self.trajectory.record(self.state)
-        self._log(before_stage[0], before_regional)
+        self._log(before_stage[:, 0], before_regional)
         self.datacollector.collect(self)
         self.running = self.state.step < self.params.steps
 
@@ -215,7 +216,7 @@ class RegionModel(mesa.Model):
             who = f" by {self.params.codes[event.state]}" if event.state >= 0 else ""
             self.events.append({"step": step, "year": year, "kind": event.kind,
                                 "text": f"{event.kind.replace('_', ' ')}{who}"})
-        for i, (old, new) in enumerate(zip(before_stage, self.state.stage[0], strict=True)):
+        for i, (old, new) in enumerate(zip(before_stage, self.state.stage[:, 0], strict=True)):
             if old != new:
                 self.events.append({
                     "step": step, "year": year, "kind": "stage",
@@ -226,7 +227,7 @@ class RegionModel(mesa.Model):
             self.events.append({"step": step, "year": year, "kind": "region",
                                 "text": f"region enters {regional_stage(self)}"})
         if self.state.tabled[0]:
-            blockers = [self.params.codes[i] for i in np.flatnonzero(self.state.blockers[0])]
+            blockers = [self.params.codes[i] for i in np.flatnonzero(self.state.blockers[:, 0])]
             by = f" by {', '.join(blockers)}" if blockers else ""
             rule = self.norm_scenario.data["region"]["decision"]["rule"].replace("_", " ")
             outcome = Summit(int(self.state.summit[0]))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from normsim.analysis.intervals import probability_line, quantiles
-from normsim.models.region.dynamics import Summit
+from normsim.models.region.dynamics import ADOPTER, CASCADE, FAILED, WITHDRAWN, Summit
 from normsim.models.region.norms import RegionalStage, StateStage
 from normsim.results import nullable
 
@@ -89,9 +89,9 @@ def tables(
     """
     stage, regional = arrays["stage"], arrays["regional"]
     r, t1, n = stage.shape
-    adopted = stage >= StateStage.ADOPTER
+    adopted = stage >= ADOPTER  # plain-int codes: see normsim.models.region.dynamics
     share = adopted.mean(axis=2)
-    tipped = regional >= RegionalStage.CASCADE
+    tipped = regional >= CASCADE
     tipping_step = np.where(tipped.any(axis=1), tipped.argmax(axis=1), -1)
     institution = arrays["institution"]
     adoption_step = np.where(institution.any(axis=1), institution.argmax(axis=1), -1)
@@ -125,8 +125,8 @@ def tables(
         "adoption_order": orders,
         "proposals": arrays["tabled"].sum(axis=1),
         "version_adopted": _names(arrays["institution_version"][:, -1], version_keys),
-        "withdrawals": (arrays["summit"] == Summit.WITHDRAWN).sum(axis=1),
-        "failed_votes": (arrays["summit"] == Summit.FAILED).sum(axis=1),
+        "withdrawals": (arrays["summit"] == WITHDRAWN).sum(axis=1),
+        "failed_votes": (arrays["summit"] == FAILED).sum(axis=1),
     }, copy=False)  # fresh arrays: no copy, no block consolidation (half the time)
 
     step_index = np.tile(np.arange(t1), r)
