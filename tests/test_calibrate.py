@@ -11,7 +11,8 @@ import pytest
 pytest.importorskip("pyabc")
 
 from normsim.cli import main
-from normsim.experiments.calibration import calibrate, load_calibration
+from normsim.experiments.calibration import calibrate
+from normsim.experiments.calibrationfile import load_calibration
 
 TINY = """\
 scenario: asean-2003

@@ -13,13 +13,8 @@ pytest.importorskip("pyabc")
 
 from normsim.analysis.recovery import coverage, recovery_table, weighted_quantile
 from normsim.cli import main
-from normsim.experiments.calibration import (
-    ModelChoice,
-    calibrate,
-    last_year,
-    load_calibration,
-    mismatches,
-)
+from normsim.experiments.calibration import calibrate, mismatches
+from normsim.experiments.calibrationfile import ModelChoice, last_year, load_calibration
 from normsim.experiments.recovery import recover, synthetic_record
 from normsim.plotting.calibration import plot_model_choice, plot_recovery
 from normsim.scenario import resolve_path, shipped_names

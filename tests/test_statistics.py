@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from normsim.analysis.patterns import PatternDataError, statistic
-from normsim.experiments.calibration import load_calibration, simulate_targets
+from normsim.experiments.calibration import simulate_targets
+from normsim.experiments.calibrationfile import load_calibration
 from normsim.experiments.patterns import load_patterns
 from normsim.experiments.replicates import run_scenario
 from normsim.models import get_kind

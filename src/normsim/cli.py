@@ -115,12 +115,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     A file with ``models:`` is an ABC model choice; ``--recovery M`` runs M repeats of
     parameter recovery on synthetic records instead of fitting the history.
     """
-    from normsim.experiments.calibration import (
-        ModelChoice,
-        ResumeError,
-        calibrate,
-        load_calibration,
-    )
+    from normsim.experiments.calibration import ResumeError, calibrate
+    from normsim.experiments.calibrationfile import ModelChoice, load_calibration
 
     try:
         import pyabc  # noqa: F401

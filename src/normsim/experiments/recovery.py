@@ -48,7 +48,6 @@ import pandas as pd
 from normsim import outdir
 from normsim.analysis.recovery import coverage, recovery_table
 from normsim.experiments.calibration import (
-    Calibration,
     ParticleModel,
     close_sampler,
     epsilon_schedule,
@@ -60,6 +59,7 @@ from normsim.experiments.calibration import (
     simulate_targets,
     software_versions,
 )
+from normsim.experiments.calibrationfile import Calibration
 from normsim.seeds import run_seed
 
 RECOVERY_KEY = 0x5EC0
