@@ -47,7 +47,15 @@ SUBSTITUTIONS: tuple[tuple[str, str, str], ...] = (
      "size: 646 runs, not 32,300"),
     ("--out results/calibration --workers 2", "--out results/calibration --workers 1 "
      "--population 20 --generations 1 --predictive-draws 5",
-     "size: 20 particles and one generation, not 1,000 and four"),
+     "size: 20 particles, not 1,000"),
+    ("--recovery 20 --population 200 --out results/recovery --workers 2",
+     "--recovery 2 --population 10 --out results/recovery --workers 1",
+     "size: 2 repeats of 10 particles, not 20 of 200"),
+    ("--out results/holdout --workers 2", "--out results/holdout --workers 1 --population 20 "
+     "--predictive-draws 5", "size: 20 particles, not 1,000"),
+    ("--out results/null-models --workers 2 --predictive-draws 1000",
+     "--out results/null-models --workers 1 --population 20 --predictive-draws 5",
+     "size: 20 particles and 5 direct draws per model, not 1,000 and 1,000"),
     ("--draws 100 -n 1000", "--draws 5 -n 20", "size"),
     ("--draws 20 --out results/asean-levers-posterior",
      "--draws 1 --replicates 1 --out results/asean-levers-posterior",
