@@ -232,8 +232,9 @@ def test_region_page_end_to_end(server, screenshots):
             _no_error(page)
 
             # The controls follow the scenario: its years, its co-entrepreneur.
-            _select(page, "Scenario", "asean-2015")
-            expect(page.get_by_text("Co-entrepreneur (scenario: MYS 2015–2016)")).to_be_visible()
+            _select(page, "Scenario", "asean-2015")  # rebuilds every control: slow when loaded
+            expect(page.get_by_text("Co-entrepreneur (scenario: MYS 2015–2016)")).to_be_visible(
+                timeout=30_000)
             expect(page.get_by_role("button", name=re.compile(r"^Co-entrepreneur .* MYS$"))
                    ).to_have_count(1)
             _select(page, "Scenario", "asean-2024")
