@@ -128,7 +128,7 @@ def nullable(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
 
 
 @functools.cache
-def _provenance() -> dict[str, Any]:
+def provenance() -> dict[str, Any]:
     """Versions and the git commit, asked once per process.
 
     Calibrations and the page's ensemble call :func:`make_metadata` thousands of times.
@@ -157,7 +157,7 @@ def make_metadata(scenario: Any, master_seed: int, replicates: int, engine: str,
                   steps: int) -> dict[str, Any]:
     """The provenance record written beside the tables."""
     return {
-        **_provenance(),
+        **provenance(),
         "scenario_name": scenario.name,
         "scenario_file": Path(scenario.source).name,
         "scenario_hash": scenario.digest,

@@ -127,14 +127,28 @@ def _holders_at(agents: pd.DataFrame | None, year: int) -> pd.DataFrame:
 def _adopters(stat: Mapping[str, Any], runs: pd.DataFrame, steps: pd.DataFrame,
               agents: pd.DataFrame | None) -> pd.Series:
     at = _holders_at(agents, stat["year"])
-    by_run = at.groupby("run_id", observed=True)
-    count = by_run["holds"].sum()
-    ok = pd.Series(True, index=count.index)
+    count = at.groupby("run_id", observed=True)["holds"].sum()
 
     def held(codes: Sequence[str]) -> pd.Series:
         inside = at["holds"] & at["state"].isin(codes).to_numpy()
         return inside.groupby(at["run_id"], observed=True).sum().reindex(count.index, fill_value=0)
 
+    return _per_run(runs, adopters_rule(stat, count, held))
+
+
+def adopters_rule(stat: Mapping[str, Any], count: Any, held: Callable[[Sequence[str]], Any]
+                  ) -> Any:
+    """Whether each run's holders meet an ``adopters`` statistic (``only``, ``include``, ...).
+
+    Args:
+        stat: the validated statistic.
+        count: per run, how many states hold the norm (a Series or an array).
+        held: per run, how many of the given states hold it (of the same kind as ``count``).
+
+    The table path (:func:`_adopters`) and the trajectories' fast path
+    (:mod:`normsim.models.region.statistics`) share this rule.
+    """
+    ok = count >= 0  # all true, of count's kind
     if stat.get("only") is not None:
         only = set(stat["only"])
         ok &= (held(sorted(only)) == len(only)) & (count == len(only))
@@ -146,7 +160,7 @@ def _adopters(stat: Mapping[str, Any], runs: pd.DataFrame, steps: pd.DataFrame,
         ok &= count <= stat["max_count"]
     if stat.get("min_count") is not None:
         ok &= count >= stat["min_count"]
-    return _per_run(runs, ok)
+    return ok
 
 
 def _version_adopted(stat: Mapping[str, Any], runs: pd.DataFrame, steps: pd.DataFrame,

@@ -47,12 +47,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from normsim import __version__, outdir
+from normsim import outdir
 from normsim.analysis.intervals import wilson_interval
 from normsim.analysis.patterns import matches
 from normsim.experiments.calibrationfile import Calibration, ModelChoice
 from normsim.experiments.replicates import run_scenario
 from normsim.models import get_kind
+from normsim.results import provenance
 from normsim.seeds import replicate_seeds, run_seed
 
 
@@ -276,11 +277,35 @@ def open_folder(out: Path, digest: str, describe: dict[str, Any], *, resume: boo
 
 
 def software_versions() -> dict[str, str]:
-    """The versions behind a result (metadata.json): normsim, pyabc, numpy, Python."""
+    """The versions behind a result (metadata.json): the run's provenance, and pyabc's."""
     import pyabc
 
-    return {"normsim_version": __version__, "pyabc_version": pyabc.__version__,
-            "numpy_version": np.__version__, "python": sys.version.split()[0]}
+    return {**provenance(), "pyabc_version": pyabc.__version__}
+
+
+def sampler_facts(workers: int | None, scheduler: str | None) -> dict[str, Any]:
+    """Where a calibration ran, and whether it replays whole (one local worker only)."""
+    return {"workers": workers or 1, "scheduler": scheduler is not None,
+            "reproducible": (workers or 1) == 1 and scheduler is None}
+
+
+def publish(out: Path, tables: dict[str, pd.DataFrame], meta: dict[str, Any],
+            figures: Callable[[Path, dict[str, Any]], None] | None) -> None:
+    """Write the tables (Parquet or CSV by name), the figures, then ``metadata.json``.
+
+    Each file is written atomically, and the metadata last: its presence marks a finished
+    result.
+    """
+    for name, table in tables.items():
+        with outdir.atomic_file(out / name) as tmp:
+            if name.endswith(".parquet"):
+                table.to_parquet(tmp, index=False)
+            else:
+                table.to_csv(tmp, index=False)
+    if figures is not None:
+        figures(out, meta)
+    outdir.write_bytes(out / "metadata.json",
+                       (json.dumps(meta, indent=2, default=str) + "\n").encode())
 
 
 def calibrate(cal: Calibration | ModelChoice, out: Path, *, workers: int | None = None,
@@ -351,23 +376,12 @@ def _calibrate(cal: Calibration, out: Path, sampler: Any, prior: Any, eps: Any, 
                    "base_scenario": cal.base.digest, "combined": cal.digest},
         "generations": len(diag), "stopped": reason, "resumed": resume,
         "generations_this_session": len(diag) - done_before, "seconds_this_session": elapsed,
-        "workers": workers or 1, "scheduler": scheduler is not None,
-        "reproducible": (workers or 1) == 1 and scheduler is None,
-        "predictive_draws": predictive_draws,
+        **sampler_facts(workers, scheduler), "predictive_draws": predictive_draws,
     }
-    with outdir.atomic_file(out / "posterior.parquet") as tmp:
-        post.to_parquet(tmp, index=False)
-    with outdir.atomic_file(out / "diagnostics.csv") as tmp:
-        diag.to_csv(tmp, index=False)
-    with outdir.atomic_file(out / "predictive.csv") as tmp:
-        predictive.to_csv(tmp, index=False)
+    tables = {"posterior.parquet": post, "diagnostics.csv": diag, "predictive.csv": predictive}
     if held is not None:
-        with outdir.atomic_file(out / "holdout.csv") as tmp:
-            held.to_csv(tmp, index=False)
-    if figures is not None:
-        figures(out, meta)
-    text = json.dumps(meta, indent=2, default=str) + "\n"
-    outdir.write_bytes(out / "metadata.json", text.encode())
+        tables["holdout.csv"] = held
+    publish(out, tables, meta, figures)
     return {"diagnostics": diag, "posterior": post, "predictive": predictive,
             "holdout": held, "meta": meta}
 
@@ -581,27 +595,15 @@ def _choose(choice: ModelChoice, out: Path, sampler: Any, eps: Any, *, resume: b
                    "combined": choice.digest},
         "generations": len(diag), "stopped": reason, "resumed": resume,
         "generations_this_session": len(diag) - done_before, "seconds_this_session": elapsed,
-        "workers": workers or 1, "scheduler": scheduler is not None,
-        "reproducible": (workers or 1) == 1 and scheduler is None,
+        **sampler_facts(workers, scheduler),
         "model_probabilities": {row.model: row.probability for row in
                                 probs[probs["generation"] == history.max_t].itertuples()},
         "model_probabilities_direct": dict(zip(evidence["model"], evidence["probability"],
                                                strict=True)),
         "evidence_draws": evidence_draws,
     }
-    with outdir.atomic_file(out / "model_probabilities.csv") as tmp:
-        probs.to_csv(tmp, index=False)
-    with outdir.atomic_file(out / "diagnostics.csv") as tmp:
-        diag.to_csv(tmp, index=False)
-    with outdir.atomic_file(out / "posteriors.parquet") as tmp:
-        posteriors.to_parquet(tmp, index=False)
-    with outdir.atomic_file(out / "model_evidence.csv") as tmp:
-        evidence.to_csv(tmp, index=False)
-    with outdir.atomic_file(out / "model_predictive.csv") as tmp:
-        per_target.to_csv(tmp, index=False)
-    if figures is not None:
-        figures(out, meta)
-    text = json.dumps(meta, indent=2, default=str) + "\n"
-    outdir.write_bytes(out / "metadata.json", text.encode())
+    publish(out, {"model_probabilities.csv": probs, "diagnostics.csv": diag,
+                  "posteriors.parquet": posteriors, "model_evidence.csv": evidence,
+                  "model_predictive.csv": per_target}, meta, figures)
     return {"diagnostics": diag, "model_probabilities": probs, "posteriors": posteriors,
             "evidence": evidence, "model_predictive": per_target, "meta": meta}

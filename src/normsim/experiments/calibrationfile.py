@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +206,6 @@ class Calibration:
     replicates_per_particle: int
     seed: int
     distance: str = "mismatches"
-    extra: dict[str, Any] = field(default_factory=dict)
     predict: tuple[str, ...] = ()
     targets_scenario: str = ""
 

@@ -54,8 +54,10 @@ from normsim.experiments.calibration import (
     make_sampler,
     mismatches,
     open_folder,
+    publish,
     quiet_pyabc,
     run_generations,
+    sampler_facts,
     simulate_targets,
     software_versions,
 )
@@ -189,17 +191,9 @@ def recover(cal: Calibration, out: Path, repeats: int, *, workers: int | None = 
         "hashes": {"calibration_file": _sha(cal.text), "patterns_file": _sha(cal.targets_text),
                    "base_scenario": cal.base.digest, "combined": digest},
         "seconds_this_session": time.perf_counter() - started, "resumed": resume,
-        "workers": workers or 1, "scheduler": scheduler is not None,
-        "reproducible": (workers or 1) == 1 and scheduler is None,
+        **sampler_facts(workers, scheduler),
     }
-    with outdir.atomic_file(work / "recovery.csv") as tmp:
-        table.to_csv(tmp, index=False)
-    with outdir.atomic_file(work / "recovery_summary.csv") as tmp:
-        summary.to_csv(tmp, index=False)
-    if figures is not None:
-        figures(work, meta)
-    outdir.write_bytes(work / "metadata.json",
-                       (json.dumps(meta, indent=2, default=str) + "\n").encode())
+    publish(work, {"recovery.csv": table, "recovery_summary.csv": summary}, meta, figures)
     if work != out:
         outdir.promote_pending(out)
     return {"table": table, "summary": summary, "repeats": infos, "meta": meta}

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from normsim.analysis.patterns import PatternDataError
+from normsim.analysis.patterns import PatternDataError, adopters_rule
 from normsim.models.region.dynamics import (
     ADOPTED,
     ADOPTER,
@@ -95,24 +95,11 @@ def _summit(stat: Mapping[str, Any], runs: Runs) -> np.ndarray:
 
 def _adopters(stat: Mapping[str, Any], runs: Runs) -> np.ndarray:
     holds = runs.holds[:, runs.step(stat["year"])]  # (R, N)
-    count = holds.sum(axis=1)
-    ok = np.ones(len(holds), dtype=bool)
 
     def held(codes: Sequence[str]) -> np.ndarray:
         return holds[:, runs.states(codes)].sum(axis=1)
 
-    if stat.get("only") is not None:
-        only = set(stat["only"])
-        ok &= (held(sorted(only)) == len(only)) & (count == len(only))
-    if stat.get("include"):
-        ok &= held(stat["include"]) == len(set(stat["include"]))
-    if stat.get("exclude"):
-        ok &= held(stat["exclude"]) == 0
-    if stat.get("max_count") is not None:
-        ok &= count <= stat["max_count"]
-    if stat.get("min_count") is not None:
-        ok &= count >= stat["min_count"]
-    return ok.astype(float)
+    return adopters_rule(stat, holds.sum(axis=1), held).astype(float)
 
 
 def _version_adopted(stat: Mapping[str, Any], runs: Runs) -> np.ndarray:
